@@ -1,0 +1,73 @@
+// `npm run lab -- <command>`: the rehearsal cluster.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_OPTIONS, labDown, labStatusLine, labUp, readState } from './cluster.js';
+import { labKube, nodeReady } from './kube.js';
+import { labPaths } from './paths.js';
+import { setHeartbeat } from './heartbeat.js';
+import { WorldLog } from './world.js';
+
+const log = (m: string) => process.stderr.write(`[lab] ${m}\n`);
+
+function intArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('must be an integer from 1 to 100');
+  return n;
+}
+
+const program = new Command('npm run lab --')
+  .description('The rehearsal lab: a real Kubernetes control plane (built from upstream source) with KWOK nodes in three zones of us-east-1.')
+  .showHelpAfterError();
+
+program.command('up')
+  .description('build the binaries if needed (cached outside the repo), start the cluster and write .lab/env; a no-op when it is already up')
+  .addOption(new Option('--nodes-per-zone <n>', 'nodes in each of the 3 zones').argParser(intArg).default(DEFAULT_OPTIONS.nodesPerZone))
+  .addOption(new Option('--timing <profile>', 'failure-detection timings').choices(['fast', 'upstream']).default(DEFAULT_OPTIONS.timing))
+  .addOption(new Option('--runtime <runtime>', 'container runtime the nodes report').choices(['containerd', 'docker']).default(DEFAULT_OPTIONS.runtime))
+  .option('--cluster-name <name>', 'cluster name (tags, kubeconfig context)', process.env.LAB_CLUSTER_NAME ?? DEFAULT_OPTIONS.clusterName)
+  .action(async (o: { nodesPerZone: number; timing: 'fast' | 'upstream'; runtime: 'containerd' | 'docker'; clusterName: string }) => {
+    const r = await labUp({ clusterName: o.clusterName, nodesPerZone: o.nodesPerZone, timing: o.timing, runtime: o.runtime }, log);
+    const paths = labPaths();
+    log(`${r.reused ? 'already up' : 'up'} in ${r.seconds.toFixed(1)}s: ${r.state.nodes.length} nodes, timing ${r.state.timing.name}, runtime ${r.state.options.runtime}`);
+    console.log(`. ${paths.env}   # then: "$LAB_KUBECTL" get nodes -L topology.kubernetes.io/zone`);
+  });
+
+program.command('down').description('stop every lab process and delete the lab state').action(async () => {
+  await labDown(log);
+});
+
+program.command('status').description('show processes and nodes; exit 1 when the lab is not (fully) up').action(async () => {
+  const paths = labPaths();
+  const state = readState(paths);
+  const { up, dead } = labStatusLine(state);
+  if (!state) {
+    console.log(`lab: down (no state in ${paths.dir}); start it with: npm run lab -- up`);
+    process.exitCode = 1;
+    return;
+  }
+  console.log(`lab "${state.options.clusterName}": ${up ? 'up' : `DEGRADED (not running: ${dead.join(', ')})`} since ${state.startedAt}`);
+  console.log(`  apiserver ${state.apiserverUrl}, timing ${state.timing.name}, runtime ${state.options.runtime}, env file ${paths.env}`);
+  for (const p of state.procs) console.log(`  ${p.name.padEnd(24)} pid ${p.pid}  log ${p.log}`);
+  if (!up) { process.exitCode = 1; return; }
+  const kube = labKube(paths.kubeconfig);
+  const nodes = (await kube.core.listNode()).items;
+  for (const n of nodes) {
+    const zone = n.metadata?.labels?.['topology.kubernetes.io/zone'];
+    const taints = (n.spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`).join(',');
+    console.log(`  node ${n.metadata?.name} ${zone} ${nodeReady(n) ? 'Ready' : 'NotReady'} ${n.spec?.providerID}${taints ? ` taints=${taints}` : ''}`);
+  }
+});
+
+for (const [name, on] of [['stop-heartbeat', false], ['resume-heartbeat', true]] as const) {
+  program.command(`${name} <node>`)
+    .description(on ? 'make a node heart-beat again (KWOK manages it again)' : 'make a node stop heart-beating (KWOK lets go of it), as if its kubelet died')
+    .action(async (node: string) => {
+      const paths = labPaths();
+      await setHeartbeat(labKube(paths.kubeconfig), new WorldLog(paths.world), node, on, 'lab-cli');
+      log(`${node}: heartbeat ${on ? 'resumed' : 'stopped'}`);
+    });
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  log(`error: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,309 @@
+// The lab cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler (all built from
+// upstream source by lab/build.sh) and KWOK, started as local processes; Node objects for the
+// simulated EC2 instances; the demo workload.
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
+import http from 'node:http';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { labPaths, type LabPaths, REPO_ROOT } from './paths.js';
+import { freePort, isAlive, sleep, startProc, stopProc, tail, type ProcRecord } from './procs.js';
+import { parseTiming, type Timing, type TimingName } from './timing.js';
+import { HEARTBEAT_SELECTOR, initialNodes, LAB_REGION, LAB_ZONES, type LabNodeSpec, type Runtime } from './topology.js';
+import { auditPolicyYaml, DEMO, demoObjects, kwokStagesYaml, nodeObject } from './manifests.js';
+import { ensureObject, labKube, nodeReady, type LabKube } from './kube.js';
+import { WorldLog } from './world.js';
+
+export interface LabOptions {
+  clusterName: string;
+  nodesPerZone: number;
+  timing: TimingName;
+  runtime: Runtime;
+}
+
+export const DEFAULT_OPTIONS: LabOptions = { clusterName: 'chaos-lab', nodesPerZone: 2, timing: 'fast', runtime: 'containerd' };
+
+export interface LabState {
+  version: 1;
+  options: LabOptions;
+  timing: Timing;
+  binDir: string;
+  ports: { etcd: number; etcdPeer: number; apiserver: number };
+  apiserverUrl: string;
+  procs: ProcRecord[];
+  nodes: LabNodeSpec[];
+  region: string;
+  zones: string[];
+  startedAt: string;
+}
+
+export type Logger = (msg: string) => void;
+
+export function readState(paths: LabPaths = labPaths()): LabState | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(paths.state, 'utf8')) as LabState;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeState(paths: LabPaths, state: LabState): void {
+  fs.writeFileSync(paths.state + '.tmp', JSON.stringify(state, null, 2));
+  fs.renameSync(paths.state + '.tmp', paths.state);
+}
+
+/** Runs lab/build.sh (a no-op on a warm cache) and returns the directory holding the binaries. */
+export async function ensureBinaries(log: Logger): Promise<string> {
+  const script = path.join(REPO_ROOT, 'lab', 'build.sh');
+  return new Promise((resolve, reject) => {
+    const child = execFile('bash', [script], { maxBuffer: 1 << 20 }, (err, stdout) => {
+      if (err) reject(new Error(`lab/build.sh failed (${err.message.split('\n')[0]}); see the lines above`));
+      else resolve(stdout.trim().split('\n').pop() ?? '');
+    });
+    child.stderr?.on('data', (d: Buffer) => { for (const l of d.toString().trimEnd().split('\n')) log(l); });
+  });
+}
+
+function q(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+export function writeEnvFile(paths: LabPaths, state: LabState, extra: Record<string, string> = {}): void {
+  const vars: Record<string, string> = {
+    KUBECONFIG: paths.kubeconfig,
+    LAB_CLUSTER_NAME: state.options.clusterName,
+    LAB_DIR: paths.dir,
+    LAB_TIMING: state.timing.name,
+    LAB_RUNTIME: state.options.runtime,
+    LAB_REGION: state.region,
+    LAB_KUBECTL: path.join(state.binDir, 'kubectl'),
+    ...extra,
+  };
+  const lines = ['# written by `npm run lab -- up`; source it: . .lab/env'];
+  for (const [k, v] of Object.entries(vars)) lines.push(`export ${k}=${q(v)}`);
+  fs.writeFileSync(paths.env, lines.join('\n') + '\n');
+}
+
+/** Parses a shell-sourceable env file written by writeEnvFile (single-quoted values only). */
+export function readEnvFile(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (!m) continue;
+    out[m[1]] = m[2].replace(/^'|'$/g, '').replaceAll(`'\\''`, "'");
+  }
+  return out;
+}
+
+function writePki(paths: LabPaths): string {
+  fs.mkdirSync(paths.pki, { recursive: true, mode: 0o700 });
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  });
+  fs.writeFileSync(path.join(paths.pki, 'sa.pub'), publicKey);
+  fs.writeFileSync(path.join(paths.pki, 'sa.key'), privateKey, { mode: 0o600 });
+  const token = randomBytes(24).toString('hex');
+  fs.writeFileSync(path.join(paths.pki, 'tokens.csv'), `${token},lab-admin,lab-admin,"system:masters"\n`, { mode: 0o600 });
+  return token;
+}
+
+function writeKubeconfig(file: string, server: string, token: string, cluster: string): void {
+  const yaml = `apiVersion: v1
+kind: Config
+clusters:
+- name: ${cluster}
+  cluster:
+    server: ${server}
+    insecure-skip-tls-verify: true
+users:
+- name: lab-admin
+  user:
+    token: ${token}
+contexts:
+- name: ${cluster}
+  context:
+    cluster: ${cluster}
+    user: lab-admin
+current-context: ${cluster}
+`;
+  fs.writeFileSync(file, yaml, { mode: 0o600 });
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, onTimeout: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try { if (await check()) return; } catch { /* not yet */ }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${onTimeout()}`);
+    await sleep(200);
+  }
+}
+
+function httpOk(url: string, token?: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const mod = url.startsWith('https:') ? https : http;
+    const req = mod.get(url, { rejectUnauthorized: false, timeout: 2000, headers: token ? { Authorization: `Bearer ${token}` } : {} }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => { req.destroy(); resolve(false); });
+  });
+}
+
+export function labStatusLine(state: LabState | undefined): { up: boolean; dead: string[] } {
+  if (!state) return { up: false, dead: [] };
+  const dead = state.procs.filter((p) => !isAlive(p)).map((p) => p.name);
+  return { up: dead.length === 0, dead };
+}
+
+export interface UpResult { state: LabState; reused: boolean; seconds: number }
+
+export async function labUp(opts: LabOptions, log: Logger, paths: LabPaths = labPaths()): Promise<UpResult> {
+  const t0 = Date.now();
+  const timing = parseTiming(opts.timing);
+  const existing = readState(paths);
+  if (existing) {
+    const { up, dead } = labStatusLine(existing);
+    if (up && (await httpOk(`${existing.apiserverUrl}/readyz`, readToken(paths)))) {
+      const same = JSON.stringify(existing.options) === JSON.stringify(opts);
+      if (!same) {
+        throw new Error(`the lab in ${paths.dir} is already up with ${JSON.stringify(existing.options)}; ` +
+          `run \`npm run lab -- down\` first to start it with ${JSON.stringify(opts)}`);
+      }
+      log(`lab "${opts.clusterName}" is already up (${paths.dir}); checking nodes and demo workload`);
+      const kube = labKube(paths.kubeconfig);
+      await ensureWorkload(kube, existing, log);
+      return { state: existing, reused: true, seconds: (Date.now() - t0) / 1000 };
+    }
+    log(`found a partly running lab (${dead.length ? `dead: ${dead.join(', ')}` : 'apiserver not ready'}); tearing it down first`);
+    await labDown(log, paths);
+  }
+
+  const binDir = await ensureBinaries(log);
+  const bin = (n: string) => path.join(binDir, n);
+  fs.rmSync(paths.dir, { recursive: true, force: true });
+  fs.mkdirSync(paths.logs, { recursive: true });
+  const token = writePki(paths);
+  fs.writeFileSync(paths.auditPolicy, auditPolicyYaml());
+  fs.writeFileSync(paths.kwokConfig, kwokStagesYaml());
+  const ports = { etcd: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() };
+  const apiserverUrl = `https://127.0.0.1:${ports.apiserver}`;
+  writeKubeconfig(paths.kubeconfig, apiserverUrl, token, opts.clusterName);
+
+  const state: LabState = {
+    version: 1, options: opts, timing, binDir, ports, apiserverUrl, procs: [], nodes: initialNodes(opts.clusterName, opts.nodesPerZone),
+    region: LAB_REGION, zones: [...LAB_ZONES], startedAt: new Date().toISOString(),
+  };
+  const start = (name: string, cmd: string[]) => {
+    const p = startProc(name, cmd, paths.logs);
+    state.procs.push(p);
+    writeState(paths, state);
+    return p;
+  };
+  const died = (p: ProcRecord) => () => (isAlive(p) ? '' : `; ${p.name} exited, last log lines:\n${tail(p.log)}`);
+
+  try {
+    log(`starting etcd on 127.0.0.1:${ports.etcd}`);
+    const etcd = start('etcd', [bin('etcd'), '--name', 'lab', '--data-dir', paths.etcdData,
+      '--listen-client-urls', `http://127.0.0.1:${ports.etcd}`, '--advertise-client-urls', `http://127.0.0.1:${ports.etcd}`,
+      '--listen-peer-urls', `http://127.0.0.1:${ports.etcdPeer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${ports.etcdPeer}`,
+      '--initial-cluster', `lab=http://127.0.0.1:${ports.etcdPeer}`, '--unsafe-no-fsync', '--log-level', 'warn',
+      '--listen-metrics-urls', '', '--quota-backend-bytes', String(4 * 1024 ** 3)]);
+    await waitFor('etcd', () => httpOk(`http://127.0.0.1:${ports.etcd}/health`), 30_000, died(etcd));
+
+    log(`starting kube-apiserver on ${apiserverUrl}`);
+    const tol = String(timing.tolerationSeconds);
+    const apiserver = start('kube-apiserver', [bin('kube-apiserver'),
+      '--etcd-servers', `http://127.0.0.1:${ports.etcd}`,
+      '--bind-address', '127.0.0.1', '--advertise-address', '127.0.0.1', '--secure-port', String(ports.apiserver),
+      '--cert-dir', paths.pki, '--token-auth-file', path.join(paths.pki, 'tokens.csv'),
+      '--authorization-mode', 'RBAC',
+      '--service-account-issuer', 'https://kubernetes.default.svc.cluster.local',
+      '--service-account-key-file', path.join(paths.pki, 'sa.pub'),
+      '--service-account-signing-key-file', path.join(paths.pki, 'sa.key'),
+      '--service-cluster-ip-range', '172.20.0.0/16',
+      '--default-not-ready-toleration-seconds', tol, '--default-unreachable-toleration-seconds', tol,
+      '--audit-policy-file', paths.auditPolicy, '--audit-log-path', paths.audit, '--audit-log-format', 'json',
+      '--audit-log-maxsize', '200', '--audit-log-maxbackup', '2',
+      '--enable-priority-and-fairness=false', '--profiling=false', '--event-ttl', '2h',
+      '--allow-privileged=true']);
+    await waitFor('kube-apiserver /readyz', () => httpOk(`${apiserverUrl}/readyz`, token), 90_000, died(apiserver));
+
+    log('starting kube-controller-manager, kube-scheduler and kwok');
+    start('kube-controller-manager', [bin('kube-controller-manager'),
+      '--kubeconfig', paths.kubeconfig, '--leader-elect=false', '--secure-port', '0',
+      '--service-account-private-key-file', path.join(paths.pki, 'sa.key'),
+      '--node-monitor-period', `${timing.nodeMonitorPeriodSeconds}s`,
+      '--node-monitor-grace-period', `${timing.nodeMonitorGracePeriodSeconds}s`,
+      '--node-startup-grace-period', `${timing.nodeStartupGracePeriodSeconds}s`,
+      '--controllers', '*,-nodeipam,-bootstrapsigner,-tokencleaner',
+      '--profiling=false']);
+    start('kube-scheduler', [bin('kube-scheduler'), '--kubeconfig', paths.kubeconfig, '--leader-elect=false', '--secure-port', '0', '--profiling=false']);
+    start('kwok', [bin('kwok'), '--kubeconfig', paths.kubeconfig, '--config', paths.kwokConfig,
+      '--manage-all-nodes=false', '--manage-nodes-with-label-selector', HEARTBEAT_SELECTOR,
+      '--node-lease-duration-seconds', String(timing.nodeLeaseDurationSeconds), '--cidr', '10.250.0.1/16']);
+
+    const kube = labKube(paths.kubeconfig);
+    await ensureWorkload(kube, state, log);
+    writeEnvFile(paths, state);
+    new WorldLog(paths.world).append('lab.up', { cluster: opts.clusterName, nodes: state.nodes.map((n) => n.name), timing: timing.name });
+    return { state, reused: false, seconds: (Date.now() - t0) / 1000 };
+  } catch (err) {
+    log(`lab up failed; logs are in ${paths.logs}`);
+    throw err;
+  }
+}
+
+function readToken(paths: LabPaths): string | undefined {
+  try {
+    return fs.readFileSync(path.join(paths.pki, 'tokens.csv'), 'utf8').split(',')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+async function ensureWorkload(kube: LabKube, state: LabState, log: Logger): Promise<void> {
+  // Nodes first: the kube-controller-manager creates the default ServiceAccount in the meantime.
+  let created = 0;
+  for (const spec of state.nodes) if ((await ensureObject(kube, nodeObject(spec, state.options.runtime) as unknown as Record<string, unknown>)) === 'created') created++;
+  if (created) log(`created ${created} KWOK nodes in ${LAB_ZONES.join(', ')}`);
+  // Ready and untainted: the node-lifecycle controller lifts the not-ready taint a moment after Ready,
+  // and pods placed before that would all land in the first zone that became schedulable.
+  await waitFor(`${state.nodes.length} Ready, untainted nodes`, async () => {
+    const nodes = (await kube.core.listNode()).items;
+    return state.nodes.every((s) => nodes.some((n) => n.metadata?.name === s.name && nodeReady(n) && !n.spec?.taints?.length));
+  }, 60_000);
+  log(`${state.nodes.length} nodes Ready`);
+  for (const obj of demoObjects()) {
+    await waitFor(`creating ${obj.kind as string} ${DEMO.namespace}/${DEMO.name}`, async () => {
+      await ensureObject(kube, obj);
+      return true;
+    }, 30_000);
+  }
+  await waitFor(`Deployment ${DEMO.namespace}/${DEMO.name} to have ${DEMO.replicas} available replicas`, async () => {
+    const d = await kube.apps.readNamespacedDeployment({ name: DEMO.name, namespace: DEMO.namespace });
+    return (d.status?.availableReplicas ?? 0) >= DEMO.replicas && (d.status?.updatedReplicas ?? 0) >= DEMO.replicas;
+  }, 90_000);
+  log(`Deployment ${DEMO.namespace}/${DEMO.name}: ${DEMO.replicas}/${DEMO.replicas} available`);
+}
+
+export async function labDown(log: Logger, paths: LabPaths = labPaths()): Promise<boolean> {
+  const state = readState(paths);
+  if (!state) {
+    log(`no lab state in ${paths.dir}; nothing to stop`);
+    fs.rmSync(paths.dir, { recursive: true, force: true });
+    return false;
+  }
+  // Reverse start order: kwok and controllers before the apiserver, etcd last.
+  for (const p of [...state.procs].reverse()) {
+    if (isAlive(p)) log(`stopping ${p.name} (pid ${p.pid})`);
+    await stopProc(p);
+  }
+  fs.rmSync(paths.dir, { recursive: true, force: true });
+  log(`lab "${state.options.clusterName}" is down`);
+  return true;
+}
