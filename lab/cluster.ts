@@ -199,7 +199,7 @@ export async function labUp(opts: LabOptions, log: Logger, paths: LabPaths = lab
     region: LAB_REGION, zones: [...LAB_ZONES], startedAt: new Date().toISOString(),
   };
   const start = (name: string, cmd: string[]) => {
-    const p = startProc(name, cmd, paths.logs);
+    const p = startProc(name, cmd, paths.logs, process.env, REPO_ROOT);
     state.procs.push(p);
     writeState(paths, state);
     return p;
@@ -249,13 +249,48 @@ export async function labUp(opts: LabOptions, log: Logger, paths: LabPaths = lab
 
     const kube = labKube(paths.kubeconfig);
     await ensureWorkload(kube, state, log);
-    writeEnvFile(paths, state);
+    log('starting the lab daemon (AWS endpoint, SSM sandbox, data plane)');
+    const daemon = start('lab-daemon', [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'lab', 'daemon.ts'), paths.dir]);
+    const aws = await waitForDaemon(paths, died(daemon));
+    writeEnvFile(paths, state, awsEnv(aws));
     new WorldLog(paths.world).append('lab.up', { cluster: opts.clusterName, nodes: state.nodes.map((n) => n.name), timing: timing.name });
     return { state, reused: false, seconds: (Date.now() - t0) / 1000 };
   } catch (err) {
     log(`lab up failed; logs are in ${paths.logs}`);
     throw err;
   }
+}
+
+export interface DaemonInfo { pid: number; awsPort: number; loadBalancers: Record<string, number>; sandbox: string }
+
+export function readDaemonInfo(paths: LabPaths): DaemonInfo | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(paths.dir, 'aws.json'), 'utf8')) as DaemonInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForDaemon(paths: LabPaths, onTimeout: () => string): Promise<DaemonInfo> {
+  let info: DaemonInfo | undefined;
+  await waitFor('the lab daemon (AWS endpoint and demo load balancer)', async () => {
+    info = readDaemonInfo(paths);
+    return !!info?.awsPort && !!info.loadBalancers[`${DEMO.namespace}/${DEMO.name}`] && (await httpOk(`http://127.0.0.1:${info.awsPort}/_lab/health`));
+  }, 30_000, onTimeout);
+  return info!;
+}
+
+/** The variables `.lab/env` gains for the AWS side. The credentials are dummies: the lab checks none. */
+export function awsEnv(info: DaemonInfo): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${info.awsPort}`,
+    AWS_REGION: LAB_REGION,
+    AWS_DEFAULT_REGION: LAB_REGION,
+    AWS_ACCESS_KEY_ID: 'AKIALABDUMMY00000000',
+    AWS_SECRET_ACCESS_KEY: 'lab-dummy-secret-not-a-real-key',
+    LAB_AWS_CONTROL_URL: `http://127.0.0.1:${info.awsPort}/_lab`,
+    LAB_SERVICE_URL: `http://127.0.0.1:${info.loadBalancers[`${DEMO.namespace}/${DEMO.name}`]}`,
+  };
 }
 
 function readToken(paths: LabPaths): string | undefined {

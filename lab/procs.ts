@@ -37,11 +37,11 @@ export function isAlive(p: ProcRecord): boolean {
   }
 }
 
-export function startProc(name: string, cmd: string[], logDir: string, env: NodeJS.ProcessEnv = process.env): ProcRecord {
+export function startProc(name: string, cmd: string[], logDir: string, env: NodeJS.ProcessEnv = process.env, cwd?: string): ProcRecord {
   fs.mkdirSync(logDir, { recursive: true });
   const log = path.join(logDir, `${name}.log`);
   const fd = fs.openSync(log, 'a');
-  const child = spawn(cmd[0], cmd.slice(1), { detached: true, stdio: ['ignore', fd, fd], env });
+  const child = spawn(cmd[0], cmd.slice(1), { detached: true, stdio: ['ignore', fd, fd], env, cwd });
   fs.closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not start ${name}: ${cmd[0]}`);
   child.unref();

@@ -1,0 +1,401 @@
+// The lab's simulated AWS account: one VPC in us-east-1, subnets per zone, network ACLs, one EC2
+// instance per lab node (in a per-zone Auto Scaling group), the node's systemd-style daemons, and SSM
+// registration. Pure state + timers; the HTTP front ends (ec2.ts, autoscaling.ts, ssm.ts) and the
+// cluster reconciler (lab/daemon.ts) sit on top. Every change is reported through `onEvent`.
+import { createHash, randomBytes } from 'node:crypto';
+import { LAB_INSTANCE_TYPE, LAB_REGION, LAB_ZONES, nodeSpec, type LabNodeSpec, type Runtime } from '../topology.js';
+import type { Timing } from '../timing.js';
+
+export const ACCOUNT_ID = '123456789012';
+
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+export const STATE_CODES: Record<InstanceState, number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
+
+export type DaemonName = 'kubelet' | 'kube-proxy' | 'containerd' | 'docker';
+export interface Daemon {
+  name: DaemonName;
+  active: boolean;
+  restart: 'always' | 'on-failure' | 'no';
+  restartSec: number;
+  pid: number;
+  restartTimer?: NodeJS.Timeout;
+}
+
+export interface Instance {
+  id: string;
+  spec: LabNodeSpec;
+  subnetId: string;
+  asg: string;
+  state: InstanceState;
+  stateReason?: { code: string; message: string };
+  stateTransitionReason: string;
+  launchTime: Date;
+  daemons: Map<DaemonName, Daemon>;
+  timers: Set<NodeJS.Timeout>;
+  /** when SSM last heard from the agent (ms epoch); drives PingStatus */
+  lastPing: number;
+  health: 'Healthy' | 'Unhealthy';
+  /** transient systemd timers (systemd-run --on-active) */
+  transientUnits: Map<string, NodeJS.Timeout>;
+}
+
+export interface AclEntry {
+  ruleNumber: number;
+  protocol: string;
+  ruleAction: 'allow' | 'deny';
+  egress: boolean;
+  cidrBlock?: string;
+  ipv6CidrBlock?: string;
+  portRange?: { from: number; to: number };
+}
+
+export interface NetworkAcl {
+  id: string;
+  vpcId: string;
+  isDefault: boolean;
+  entries: AclEntry[];
+  /** association id → subnet id */
+  associations: Map<string, string>;
+}
+
+export interface Subnet { id: string; vpcId: string; zone: string; cidr: string; ipv6Cidr: string; role: 'nodes' | 'utility' }
+export interface Vpc { id: string; cidr: string; ipv6Cidr: string }
+export interface Asg {
+  name: string;
+  zone: string;
+  subnetId: string;
+  min: number;
+  max: number;
+  desired: number;
+  suspended: Map<string, string>;
+  nextOrdinal: number;
+}
+
+export const ASG_PROCESSES = ['Launch', 'Terminate', 'AddToLoadBalancer', 'AlarmNotification', 'AZRebalance', 'HealthCheck', 'InstanceRefresh', 'ReplaceUnhealthy', 'ScheduledActions'];
+
+export interface WorldTimings {
+  stopMs: number;
+  startMs: number;
+  terminateMs: number;
+  /** delay before Auto Scaling finds a stopped instance unhealthy and replaces it */
+  asgReplaceMs: number;
+  /** silence after which SSM shows ConnectionLost */
+  ssmPingTimeoutMs: number;
+  /** how long GetCommandInvocation answers InvocationDoesNotExist after SendCommand */
+  invocationVisibleMs: number;
+  /** SSM delivery: how long a command waits for an unreachable instance before it is Undeliverable */
+  ssmDeliveryTimeoutMs: number;
+}
+
+export function worldTimings(t: Timing): WorldTimings {
+  return t.name === 'fast'
+    ? { stopMs: 2000, startMs: 2000, terminateMs: 1500, asgReplaceMs: 15_000, ssmPingTimeoutMs: 3000, invocationVisibleMs: 300, ssmDeliveryTimeoutMs: 10_000 }
+    : { stopMs: 8000, startMs: 10_000, terminateMs: 5000, asgReplaceMs: 90_000, ssmPingTimeoutMs: 30_000, invocationVisibleMs: 500, ssmDeliveryTimeoutMs: 60_000 };
+}
+
+export type EventSink = (event: string, fields: Record<string, unknown>) => void;
+
+export function hexId(prefix: string, seed?: string): string {
+  const h = seed ? createHash('sha256').update(seed).digest('hex') : randomBytes(16).toString('hex');
+  return `${prefix}-0${h.slice(0, 16)}`;
+}
+
+// ---- IPv4 helpers ----
+export function ipToInt(ip: string): number {
+  const p = ip.split('.').map(Number);
+  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) throw new Error(`bad IPv4 address ${ip}`);
+  return ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
+}
+export function parseCidr(cidr: string): { base: number; bits: number } | undefined {
+  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(cidr);
+  if (!m) return undefined;
+  const bits = Number(m[2]);
+  if (bits > 32) return undefined;
+  try {
+    return { base: ipToInt(m[1]), bits };
+  } catch {
+    return undefined;
+  }
+}
+export function cidrContains(cidr: string, ip: string): boolean {
+  const c = parseCidr(cidr);
+  if (!c) return false;
+  const mask = c.bits === 0 ? 0 : (~0 << (32 - c.bits)) >>> 0;
+  return ((ipToInt(ip) & mask) >>> 0) === ((c.base & mask) >>> 0);
+}
+
+/** Network ACL evaluation: lowest-numbered matching rule wins, `*` (no match) denies. IPv4 only. */
+export function aclAllows(acl: NetworkAcl, egress: boolean, protocol: 'tcp' | 'udp', port: number, peerIp: string): boolean {
+  const proto = protocol === 'tcp' ? '6' : '17';
+  const rules = acl.entries.filter((e) => e.egress === egress && e.cidrBlock).sort((a, b) => a.ruleNumber - b.ruleNumber);
+  for (const r of rules) {
+    if (!cidrContains(r.cidrBlock!, peerIp)) continue;
+    if (r.protocol !== '-1' && r.protocol !== proto) continue;
+    if (r.protocol !== '-1' && r.portRange && (port < r.portRange.from || port > r.portRange.to)) continue;
+    return r.ruleAction === 'allow';
+  }
+  return false;
+}
+
+export const CONTROL_PLANE_IP = '52.94.0.10'; // stands for the EKS endpoint and the SSM endpoints (public)
+export const LB_IP = '10.0.200.10'; // the NLB's private address inside the VPC
+export const EPHEMERAL = 40000;
+
+const DAEMON_POLICY: Record<DaemonName, { restart: Daemon['restart']; restartSec: number }> = {
+  kubelet: { restart: 'on-failure', restartSec: 5 },
+  'kube-proxy': { restart: 'on-failure', restartSec: 5 },
+  containerd: { restart: 'always', restartSec: 5 },
+  docker: { restart: 'always', restartSec: 2 },
+};
+
+export class World {
+  readonly vpc: Vpc;
+  readonly subnets: Subnet[] = [];
+  readonly acls = new Map<string, NetworkAcl>();
+  readonly instances = new Map<string, Instance>();
+  readonly asgs = new Map<string, Asg>();
+  readonly tags = new Map<string, Map<string, string>>();
+  readonly clientTokens = new Map<string, { aclId: string; vpcId: string }>();
+  private nextPid = 2000;
+
+  constructor(
+    readonly cluster: string,
+    readonly runtime: Runtime,
+    readonly t: WorldTimings,
+    readonly onEvent: EventSink,
+    nodes: LabNodeSpec[],
+    readonly extraSubnetsPerZone = 1,
+  ) {
+    this.vpc = { id: hexId('vpc', `${cluster}/vpc`), cidr: '10.0.0.0/16', ipv6Cidr: '2600:1f18:4a3:6e00::/56' };
+    this.setTags(this.vpc.id, { Name: `${cluster}-vpc`, [`kubernetes.io/cluster/${cluster}`]: 'shared' });
+    const defaultAcl: NetworkAcl = { id: hexId('acl', `${cluster}/default-acl`), vpcId: this.vpc.id, isDefault: true, entries: [], associations: new Map() };
+    for (const egress of [false, true]) {
+      defaultAcl.entries.push({ ruleNumber: 100, protocol: '-1', ruleAction: 'allow', egress, cidrBlock: '0.0.0.0/0' });
+      defaultAcl.entries.push({ ruleNumber: 101, protocol: '-1', ruleAction: 'allow', egress, ipv6CidrBlock: '::/0' });
+    }
+    this.acls.set(defaultAcl.id, defaultAcl);
+    LAB_ZONES.forEach((zone, z) => {
+      const roles: Array<Subnet['role']> = ['nodes', ...Array.from({ length: extraSubnetsPerZone }, () => 'utility' as const)];
+      roles.forEach((role, k) => {
+        const third = role === 'nodes' ? z + 1 : 10 * (k + 1) + z + 1;
+        const s: Subnet = {
+          id: hexId('subnet', `${cluster}/${zone}/${role}/${k}`), vpcId: this.vpc.id, zone, role,
+          cidr: `10.0.${third}.0/24`, ipv6Cidr: `2600:1f18:4a3:6e${third.toString(16).padStart(2, '0')}::/64`,
+        };
+        this.subnets.push(s);
+        defaultAcl.associations.set(hexId('aclassoc', `${cluster}/${s.id}/initial`), s.id);
+        this.setTags(s.id, { Name: `${cluster}-${role}-${zone}${k > 1 ? `-${k}` : ''}`, [`kubernetes.io/cluster/${cluster}`]: 'shared', ...(role === 'nodes' ? { 'kubernetes.io/role/internal-elb': '1' } : {}) });
+      });
+      const asgName = nodesAsgName(cluster, zone);
+      const zoneNodes = nodes.filter((n) => n.zone === zone);
+      this.asgs.set(asgName, { name: asgName, zone, subnetId: this.nodeSubnet(zone).id, min: zoneNodes.length, max: zoneNodes.length + 1, desired: zoneNodes.length, suspended: new Map(), nextOrdinal: Math.max(-1, ...zoneNodes.map((n) => n.ordinal)) + 1 });
+    });
+    for (const n of nodes) this.addInstance(n, 'running');
+  }
+
+  nodeSubnet(zone: string): Subnet {
+    return this.subnets.find((s) => s.zone === zone && s.role === 'nodes')!;
+  }
+
+  private addInstance(spec: LabNodeSpec, state: InstanceState): Instance {
+    const asg = nodesAsgName(this.cluster, spec.zone);
+    const daemonNames: DaemonName[] = ['kubelet', 'kube-proxy', this.runtime];
+    const inst: Instance = {
+      id: spec.instanceId, spec, subnetId: this.nodeSubnet(spec.zone).id, asg, state, stateTransitionReason: '',
+      launchTime: new Date(), daemons: new Map(), timers: new Set(), lastPing: Date.now(), health: 'Healthy', transientUnits: new Map(),
+    };
+    for (const d of daemonNames) inst.daemons.set(d, { name: d, active: state === 'running', ...DAEMON_POLICY[d], pid: this.nextPid++ });
+    this.instances.set(inst.id, inst);
+    this.setTags(inst.id, {
+      Name: `${this.cluster}-node`,
+      [`kubernetes.io/cluster/${this.cluster}`]: 'owned',
+      'aws:autoscaling:groupName': asg,
+      'eks:cluster-name': this.cluster,
+      'eks:nodegroup-name': spec.nodeGroup,
+    });
+    return inst;
+  }
+
+  setTags(resourceId: string, tags: Record<string, string>): void {
+    const m = this.tags.get(resourceId) ?? new Map<string, string>();
+    for (const [k, v] of Object.entries(tags)) m.set(k, v);
+    this.tags.set(resourceId, m);
+  }
+
+  tagsOf(id: string): Array<{ key: string; value: string }> {
+    return [...(this.tags.get(id) ?? new Map()).entries()].map(([key, value]) => ({ key, value }));
+  }
+
+  aclOfSubnet(subnetId: string): { acl: NetworkAcl; associationId: string } {
+    for (const acl of this.acls.values()) for (const [assoc, sid] of acl.associations) if (sid === subnetId) return { acl, associationId: assoc };
+    throw new Error(`subnet ${subnetId} has no network ACL association`);
+  }
+
+  subnetById(id: string): Subnet | undefined {
+    return this.subnets.find((s) => s.id === id);
+  }
+
+  // ---- reachability (used by the reconciler, SSM and the data plane) ----
+  /** Can a TCP flow from this instance to `peerIp:port` (and its replies) cross the instance subnet's ACL? */
+  outboundOk(inst: Instance, peerIp: string, port: number): boolean {
+    const { acl } = this.aclOfSubnet(inst.subnetId);
+    return aclAllows(acl, true, 'tcp', port, peerIp) && aclAllows(acl, false, 'tcp', EPHEMERAL, peerIp);
+  }
+  /** Can a TCP flow from `peerIp` to this instance on `port` (and its replies) cross the ACL? */
+  inboundOk(inst: Instance, peerIp: string, port: number): boolean {
+    const { acl } = this.aclOfSubnet(inst.subnetId);
+    return aclAllows(acl, false, 'tcp', port, peerIp) && aclAllows(acl, true, 'tcp', EPHEMERAL, peerIp);
+  }
+  controlPlaneReachable(inst: Instance): boolean {
+    return inst.state === 'running' && this.outboundOk(inst, CONTROL_PLANE_IP, 443);
+  }
+  daemonActive(inst: Instance, d: DaemonName): boolean {
+    return inst.state === 'running' && (inst.daemons.get(d)?.active ?? false);
+  }
+  runtimeActive(inst: Instance): boolean {
+    return this.daemonActive(inst, this.runtime);
+  }
+  /** SSM: the agent pings while the instance runs and can reach the SSM endpoint. */
+  pingStatus(inst: Instance): 'Online' | 'ConnectionLost' | 'Inactive' {
+    if (inst.state === 'terminated') return 'Inactive';
+    if (this.controlPlaneReachable(inst)) inst.lastPing = Date.now();
+    return Date.now() - inst.lastPing <= this.t.ssmPingTimeoutMs ? 'Online' : 'ConnectionLost';
+  }
+
+  // ---- instance lifecycle ----
+  private later(inst: Instance, ms: number, fn: () => void): void {
+    const h = setTimeout(() => { inst.timers.delete(h); fn(); }, ms);
+    inst.timers.add(h);
+  }
+
+  private setState(inst: Instance, state: InstanceState, reason = ''): void {
+    const prev = inst.state;
+    inst.state = state;
+    if (reason) inst.stateTransitionReason = reason;
+    this.onEvent('instance.state', { instanceId: inst.id, node: inst.spec.name, zone: inst.spec.zone, from: prev, to: state });
+  }
+
+  stop(inst: Instance): { prev: InstanceState; cur: InstanceState } {
+    const prev = inst.state;
+    if (prev === 'stopped' || prev === 'stopping') return { prev, cur: prev };
+    this.setState(inst, 'stopping', `User initiated (${new Date().toISOString().replace('T', ' ').slice(0, 19)} GMT)`);
+    inst.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
+    this.stopDaemons(inst);
+    this.later(inst, this.t.stopMs, () => {
+      if (inst.state !== 'stopping') return;
+      this.setState(inst, 'stopped');
+      this.scheduleAsgCheck(inst);
+    });
+    return { prev, cur: 'stopping' };
+  }
+
+  start(inst: Instance): { prev: InstanceState; cur: InstanceState } {
+    const prev = inst.state;
+    if (prev === 'running' || prev === 'pending') return { prev, cur: prev };
+    this.setState(inst, 'pending');
+    inst.stateReason = undefined;
+    this.later(inst, this.t.startMs, () => {
+      if (inst.state !== 'pending') return;
+      inst.launchTime = new Date();
+      for (const d of inst.daemons.values()) { d.active = true; d.pid = this.nextPid++; }
+      inst.health = 'Healthy';
+      inst.lastPing = Date.now();
+      this.setState(inst, 'running');
+    });
+    return { prev, cur: 'pending' };
+  }
+
+  private stopDaemons(inst: Instance): void {
+    // A stop is a shutdown: every daemon ends and transient units (systemd-run timers) are gone.
+    for (const d of inst.daemons.values()) { d.active = false; if (d.restartTimer) clearTimeout(d.restartTimer); d.restartTimer = undefined; }
+    for (const t of inst.transientUnits.values()) clearTimeout(t);
+    inst.transientUnits.clear();
+  }
+
+  terminate(inst: Instance, reason: string): void {
+    if (inst.state === 'terminated' || inst.state === 'shutting-down') return;
+    for (const t of inst.timers) clearTimeout(t);
+    inst.timers.clear();
+    this.stopDaemons(inst);
+    this.setState(inst, 'shutting-down', reason);
+    this.later(inst, this.t.terminateMs, () => this.setState(inst, 'terminated'));
+  }
+
+  /** EC2 health check of the Auto Scaling group: a stopped instance is unhealthy and gets replaced. */
+  private scheduleAsgCheck(inst: Instance): void {
+    this.later(inst, this.t.asgReplaceMs, () => {
+      const asg = this.asgs.get(inst.asg);
+      if (!asg || inst.state !== 'stopped') return;
+      if (asg.suspended.has('HealthCheck')) return;
+      inst.health = 'Unhealthy';
+      this.onEvent('asg.instance.unhealthy', { asg: asg.name, instanceId: inst.id, node: inst.spec.name });
+      if (asg.suspended.has('ReplaceUnhealthy')) return;
+      this.terminate(inst, 'Service initiated: Auto Scaling (EC2 health check: instance stopped)');
+      this.onEvent('asg.instance.replacing', { asg: asg.name, instanceId: inst.id, node: inst.spec.name });
+      if (asg.suspended.has('Launch')) return;
+      const zoneIndex = LAB_ZONES.indexOf(asg.zone as (typeof LAB_ZONES)[number]);
+      const spec = nodeSpec(this.cluster, zoneIndex, asg.nextOrdinal++);
+      const fresh = this.addInstance(spec, 'pending');
+      this.onEvent('asg.instance.launched', { asg: asg.name, instanceId: fresh.id, node: spec.name, replaces: inst.id });
+      this.later(fresh, this.t.startMs, () => {
+        for (const d of fresh.daemons.values()) d.active = true;
+        this.setState(fresh, 'running');
+      });
+    });
+  }
+
+  // ---- systemd-style daemons ----
+  daemonStop(inst: Instance, name: DaemonName, how: 'stop' | 'kill'): void {
+    const d = inst.daemons.get(name);
+    if (!d) throw new Error(`no daemon ${name}`);
+    if (d.restartTimer) { clearTimeout(d.restartTimer); d.restartTimer = undefined; }
+    const was = d.active;
+    d.active = false;
+    this.onEvent(how === 'stop' ? 'daemon.stopped' : 'daemon.killed', { instanceId: inst.id, node: inst.spec.name, daemon: name, wasActive: was });
+    // systemd: Restart=on-failure/always restarts after a signal death, never after `systemctl stop`.
+    if (how === 'kill' && was && d.restart !== 'no') {
+      d.restartTimer = setTimeout(() => {
+        d.restartTimer = undefined;
+        if (inst.state === 'running' && !d.active) this.daemonStart(inst, name, 'systemd-restart-policy');
+      }, d.restartSec * 1000);
+    }
+  }
+
+  daemonStart(inst: Instance, name: DaemonName, cause: string): void {
+    const d = inst.daemons.get(name);
+    if (!d) throw new Error(`no daemon ${name}`);
+    if (d.restartTimer) { clearTimeout(d.restartTimer); d.restartTimer = undefined; }
+    if (d.active) return;
+    d.active = true;
+    d.pid = this.nextPid++;
+    this.onEvent('daemon.started', { instanceId: inst.id, node: inst.spec.name, daemon: name, cause });
+  }
+
+  describeDaemons(inst: Instance): Record<string, { active: boolean; pid: number }> {
+    return Object.fromEntries([...inst.daemons.values()].map((d) => [d.name, { active: this.daemonActive(inst, d.name), pid: d.pid }]));
+  }
+
+  snapshot(): Record<string, unknown> {
+    return {
+      vpc: this.vpc,
+      subnets: this.subnets.map((s) => ({ ...s, networkAclId: this.aclOfSubnet(s.id).acl.id })),
+      acls: [...this.acls.values()].map((a) => ({ id: a.id, isDefault: a.isDefault, subnets: [...a.associations.values()], tags: Object.fromEntries(this.tags.get(a.id) ?? []) })),
+      instances: [...this.instances.values()].map((i) => ({
+        id: i.id, node: i.spec.name, zone: i.spec.zone, state: i.state, asg: i.asg, health: i.health,
+        ping: this.pingStatus(i), daemons: this.describeDaemons(i), timers: [...i.transientUnits.keys()],
+      })),
+      asgs: [...this.asgs.values()].map((a) => ({ name: a.name, zone: a.zone, suspended: [...a.suspended.keys()] })),
+    };
+  }
+
+  instanceType(): string {
+    return LAB_INSTANCE_TYPE;
+  }
+  region(): string {
+    return LAB_REGION;
+  }
+}
+
+export function nodesAsgName(cluster: string, zone: string): string {
+  return `eks-${cluster}-ng-${zone}`;
+}
