@@ -176,7 +176,7 @@ export async function labUp(opts: LabOptions, log: Logger, paths: LabPaths = lab
       }
       log(`lab "${opts.clusterName}" is already up (${paths.dir}); checking nodes and demo workload`);
       const kube = labKube(paths.kubeconfig);
-      await ensureWorkload(kube, existing, log);
+      await ensureWorkload(kube, existing, log, true);
       return { state: existing, reused: true, seconds: (Date.now() - t0) / 1000 };
     }
     log(`found a partly running lab (${dead.length ? `dead: ${dead.join(', ')}` : 'apiserver not ready'}); tearing it down first`);
@@ -301,16 +301,19 @@ function readToken(paths: LabPaths): string | undefined {
   }
 }
 
-async function ensureWorkload(kube: LabKube, state: LabState, log: Logger): Promise<void> {
+async function ensureWorkload(kube: LabKube, state: LabState, log: Logger, reuse = false): Promise<void> {
   // Nodes first: the kube-controller-manager creates the default ServiceAccount in the meantime.
-  let created = 0;
-  for (const spec of state.nodes) if ((await ensureObject(kube, nodeObject(spec, state.options.runtime) as unknown as Record<string, unknown>)) === 'created') created++;
-  if (created) log(`created ${created} KWOK nodes in ${LAB_ZONES.join(', ')}`);
+  // A running lab may have replaced instances (Auto Scaling), so on reuse only the count is checked.
+  if (!reuse) {
+    let created = 0;
+    for (const spec of state.nodes) if ((await ensureObject(kube, nodeObject(spec, state.options.runtime) as unknown as Record<string, unknown>)) === 'created') created++;
+    if (created) log(`created ${created} KWOK nodes in ${LAB_ZONES.join(', ')}`);
+  }
   // Ready and untainted: the node-lifecycle controller lifts the not-ready taint a moment after Ready,
   // and pods placed before that would all land in the first zone that became schedulable.
   await waitFor(`${state.nodes.length} Ready, untainted nodes`, async () => {
-    const nodes = (await kube.core.listNode()).items;
-    return state.nodes.every((s) => nodes.some((n) => n.metadata?.name === s.name && nodeReady(n) && !n.spec?.taints?.length));
+    const nodes = (await kube.core.listNode()).items.filter((n) => nodeReady(n) && !n.spec?.taints?.length);
+    return reuse ? nodes.length >= state.nodes.length : state.nodes.every((s) => nodes.some((n) => n.metadata?.name === s.name));
   }, 60_000);
   log(`${state.nodes.length} nodes Ready`);
   for (const obj of demoObjects()) {

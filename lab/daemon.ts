@@ -227,4 +227,7 @@ function shutdown(): void {
   process.exit(0);
 }
 process.on('SIGTERM', shutdown);
+// The lab must outlive a bug in one request: log it and keep serving.
+process.on('uncaughtException', (err) => log(`uncaught: ${err.stack ?? String(err)}`));
+process.on('unhandledRejection', (err) => log(`unhandled rejection: ${String(err)}`));
 process.on('SIGINT', shutdown);

@@ -41,7 +41,6 @@ export class DataPlane {
   readonly views = new Map<string, Map<string, Endpoint[]>>();
   readonly lbs = new Map<string, Lb>();
   private timer?: NodeJS.Timeout;
-  private epRr = 0;
 
   constructor(private readonly world: World, private readonly hc: HealthCheckConfig, private readonly onLb: (key: string, port: number) => Promise<void>) {}
 
@@ -143,9 +142,8 @@ export class DataPlane {
   private handle(lb: Lb, req: http.IncomingMessage, res: http.ServerResponse): void {
     const targets = this.targets(lb);
     const via = targets[lb.rr++ % Math.max(1, targets.length)];
-    const hang = (why: string) => {
+    const hang = (_why: string) => {
       lb.hangs.add(req.socket);
-      res.setHeader('x-lab-why', why); // never sent: documents intent when debugging
       const t = setTimeout(() => req.socket.destroy(), 120_000);
       req.socket.once('close', () => { clearTimeout(t); lb.hangs.delete(req.socket); });
     };
@@ -153,7 +151,7 @@ export class DataPlane {
     if (!this.nodeReachable(lb, via)) return hang(`LB → ${via.spec.name} dropped`);
     const eps = this.views.get(via.spec.name)?.get(lb.key) ?? [];
     if (!eps.length) return void req.socket.resetAndDestroy(); // kube-proxy REJECTs a service without endpoints
-    const ep = eps[this.epRr++ % eps.length];
+    const ep = eps[Math.floor(Math.random() * eps.length)]; // iptables: statistic mode random
     const o = this.outcome(via, ep);
     if (o.kind === 'hang') return hang(o.why);
     if (o.kind === 'reset') return void req.socket.resetAndDestroy();
@@ -170,7 +168,14 @@ export class DataPlane {
     const nodePort = svc.spec.ports?.[0]?.nodePort ?? 30000;
     if (existing) { existing.nodePort = nodePort; return; }
     const lb: Lb = { key, server: http.createServer(), port: 0, nodePort, servicePort: svc.spec.ports?.[0]?.port ?? 80, health: new Map(), rr: 0, hangs: new Set() };
-    lb.server.on('request', (req, res) => this.handle(lb, req, res));
+    lb.server.on('request', (req, res) => {
+      try {
+        this.handle(lb, req, res);
+      } catch (err) {
+        console.error(`data plane ${key}: ${String(err)}`);
+        req.socket.destroy();
+      }
+    });
     lb.server.keepAliveTimeout = 350_000; // NLB idle timeout
     this.lbs.set(key, lb);
     await new Promise<void>((r) => lb.server.listen(0, '127.0.0.1', r));

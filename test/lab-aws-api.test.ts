@@ -9,7 +9,7 @@ import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCo
 import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
 import { parseProviderID } from '../lab/topology.js';
 import { eventually, testLab, type TestLab } from './support/lab.js';
-import { labAws, type LabAws } from './support/aws.js';
+import { labAws, runScript, type LabAws } from './support/aws.js';
 
 async function errorName(p: Promise<unknown>): Promise<string> {
   try {
@@ -18,18 +18,6 @@ async function errorName(p: Promise<unknown>): Promise<string> {
     return (err as Error).name;
   }
   return 'no error';
-}
-
-export async function runScript(aws: LabAws, instanceId: string, commands: string[], extra: Record<string, string[]> = {}) {
-  const sent = await aws.ssm.send(new SendCommandCommand({ InstanceIds: [instanceId], DocumentName: 'AWS-RunShellScript', Parameters: { commands, ...extra } }));
-  const id = sent.Command!.CommandId!;
-  return eventually(`command ${id} on ${instanceId} to finish`, 30_000, async () => {
-    const r = await aws.ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: instanceId })).catch((e: Error) => {
-      if (e.name === 'InvocationDoesNotExist') return undefined;
-      throw e;
-    });
-    return r && !['Pending', 'InProgress', 'Delayed'].includes(r.Status!) ? r : undefined;
-  }, 200);
 }
 
 describe('lab part 2: the AWS endpoint (real SDK clients)', function () {

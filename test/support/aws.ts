@@ -2,7 +2,9 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { readDaemonInfo } from '../../lab/cluster.js';
+import { eventually } from './lab.js';
 import type { TestLab } from './lab.js';
 
 export interface LabAws {
@@ -33,14 +35,14 @@ export function labAws(lab: TestLab, maxAttempts = 3): LabAws {
   };
 }
 
-export interface HttpResult { ok: boolean; status?: number; node?: string; pod?: string; zone?: string; error?: string; ms: number }
+export interface HttpResult { ok: boolean; status?: number; node?: string; pod?: string; zone?: string; via?: string; error?: string; ms: number }
 
 /** One request to the demo service with a client timeout; errors are returned, not thrown. */
 export async function hit(url: string, timeoutMs = 1000): Promise<HttpResult> {
   const t0 = performance.now();
   try {
     const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { connection: 'close' } });
-    const body = (await r.json()) as { node?: string; pod?: string; zone?: string };
+    const body = (await r.json()) as { node?: string; pod?: string; zone?: string; via?: string };
     return { ok: r.status === 200, status: r.status, ...body, ms: performance.now() - t0 };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
@@ -56,3 +58,17 @@ export async function hits(url: string, n: number, timeoutMs = 1000, concurrency
   }
   return out;
 }
+
+/** Runs an AWS-RunShellScript on one instance and waits through the InvocationDoesNotExist race for the end. */
+export async function runScript(aws: LabAws, instanceId: string, commands: string[], extra: Record<string, string[]> = {}) {
+  const sent = await aws.ssm.send(new SendCommandCommand({ InstanceIds: [instanceId], DocumentName: 'AWS-RunShellScript', Parameters: { commands, ...extra } }));
+  const id = sent.Command!.CommandId!;
+  return eventually(`command ${id} on ${instanceId} to finish`, 30_000, async () => {
+    const r = await aws.ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: instanceId })).catch((e: Error) => {
+      if (e.name === 'InvocationDoesNotExist') return undefined;
+      throw e;
+    });
+    return r && !['Pending', 'InProgress', 'Delayed'].includes(r.Status!) ? r : undefined;
+  }, 200);
+}
+
