@@ -89,7 +89,7 @@ export interface WorldTimings {
 
 export function worldTimings(t: Timing): WorldTimings {
   return t.name === 'fast'
-    ? { stopMs: 2000, startMs: 2000, terminateMs: 1500, asgReplaceMs: 15_000, ssmPingTimeoutMs: 3000, invocationVisibleMs: 300, ssmDeliveryTimeoutMs: 10_000 }
+    ? { stopMs: 2000, startMs: 2000, terminateMs: 1500, asgReplaceMs: 30_000, ssmPingTimeoutMs: 3000, invocationVisibleMs: 300, ssmDeliveryTimeoutMs: 10_000 }
     : { stopMs: 8000, startMs: 10_000, terminateMs: 5000, asgReplaceMs: 90_000, ssmPingTimeoutMs: 30_000, invocationVisibleMs: 500, ssmDeliveryTimeoutMs: 60_000 };
 }
 
