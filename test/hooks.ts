@@ -4,6 +4,8 @@ import { labDown, labUp } from '../lab/cluster.js';
 import { labPaths } from '../lab/paths.js';
 import { TEST_CLUSTER, TEST_LAB_DIR } from './support/lab.js';
 
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const log = (m: string) => process.stderr.write(`  [test lab] ${m}\n`);
 
 export async function mochaGlobalSetup(): Promise<void> {

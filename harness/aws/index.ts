@@ -1,0 +1,282 @@
+// The harness's only door to AWS. Clients are built here (endpoint override for the lab, default
+// credential chain otherwise) or passed in; every call goes through `call`, which retries
+// (throttling, 5xx, network) and records what was called, for --verbose, the report and the IAM
+// policy check.
+import {
+  CreateNetworkAclCommand, CreateTagsCommand, DeleteNetworkAclCommand, DeleteTagsCommand, DescribeInstancesCommand,
+  DescribeNetworkAclsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client, ReplaceNetworkAclAssociationCommand,
+  StartInstancesCommand, StopInstancesCommand, type Filter,
+} from '@aws-sdk/client-ec2';
+import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, ResumeProcessesCommand, SuspendProcessesCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { invalid } from '../exit-codes.js';
+import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.js';
+
+export { isRetryable, withRetry, DEFAULT_RETRY, type RetryOptions } from './retry.js';
+
+export type TargetKind = 'lab' | 'aws';
+
+export interface AwsClients { ec2: EC2Client; ssm: SSMClient; asg: AutoScalingClient }
+
+export interface ApiCall { time: string; action: string; ok: boolean; error?: string; ms: number; dryRun?: boolean }
+
+const LOOPBACK = /^(127(?:\.\d{1,3}){3}|localhost|\[::1\]|::1)$/;
+
+/** The lab target talks to 127.0.0.1 only: a lab run can never reach a real AWS endpoint. */
+export function checkEndpoint(kind: TargetKind, endpoint: string | undefined): void {
+  if (kind === 'lab') {
+    if (!endpoint) throw invalid('the lab target needs an AWS endpoint on 127.0.0.1 (AWS_ENDPOINT_URL from .lab/env); run `npm run lab -- up`');
+    let host: string;
+    try {
+      host = new URL(endpoint).hostname;
+    } catch {
+      throw invalid(`AWS endpoint "${endpoint}" is not a URL`);
+    }
+    if (!LOOPBACK.test(host)) throw invalid(`the lab target refuses the non-loopback AWS endpoint ${endpoint}: the lab only ever runs on 127.0.0.1`);
+  } else if (endpoint) {
+    throw invalid(`--target aws uses AWS's own endpoints, but AWS_ENDPOINT_URL is set to ${endpoint}; unset it (or use --target lab)`);
+  }
+}
+
+export interface MakeClientsOptions {
+  kind: TargetKind;
+  region: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export function makeClients(o: MakeClientsOptions): AwsClients {
+  checkEndpoint(o.kind, o.endpoint);
+  // The pinned SDK warns on every start that its releases after January 2027 need Node 22; this
+  // project targets Node 20.19+ with pinned versions (README), so the notice is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // maxAttempts 1: retries are ours (p-retry), so they are counted, logged and bounded in one place.
+  const cfg = { region: o.region, maxAttempts: 1, ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.credentials ? { credentials: o.credentials } : {}) };
+  return { ec2: new EC2Client(cfg), ssm: new SSMClient(cfg), asg: new AutoScalingClient(cfg) };
+}
+
+export interface InstanceInfo {
+  id: string;
+  state: string;
+  zone: string;
+  subnetId?: string;
+  vpcId?: string;
+  privateDnsName?: string;
+  ownerId?: string;
+  tags: Record<string, string>;
+}
+
+export interface SubnetInfo { id: string; vpcId: string; zone: string; tags: Record<string, string> }
+export interface AclInfo { id: string; vpcId: string; isDefault: boolean; associations: Array<{ id: string; subnetId: string }>; tags: Record<string, string> }
+export interface InvocationInfo { status: string; statusDetails?: string; responseCode?: number; stdout: string; stderr: string }
+
+const tagMap = (tags: Array<{ Key?: string; Value?: string }> | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+const filters = (f: Record<string, string[]>): Filter[] => Object.entries(f).map(([Name, Values]) => ({ Name, Values }));
+
+export class Aws {
+  readonly calls: ApiCall[] = [];
+  onCall?: (c: ApiCall) => void;
+
+  readonly retry: RetryOptions;
+
+  constructor(readonly clients: AwsClients, retry: RetryOptions = DEFAULT_RETRY) {
+    this.retry = { ...retry };
+  }
+
+  /** One API action, retried on throttling/5xx/network errors, recorded. */
+  async call<T>(action: string, fn: () => Promise<T>, dryRun = false): Promise<T> {
+    const t0 = performance.now();
+    try {
+      const out = await withRetry(fn, this.retry);
+      this.record({ time: new Date().toISOString(), action, ok: true, ms: performance.now() - t0, dryRun });
+      return out;
+    } catch (err) {
+      const name = (err as Error).name;
+      this.record({ time: new Date().toISOString(), action, ok: name === 'DryRunOperation', error: name, ms: performance.now() - t0, dryRun });
+      throw err;
+    }
+  }
+
+  private record(c: ApiCall): void {
+    this.calls.push(c);
+    this.onCall?.(c);
+  }
+
+  /** EC2 DryRun: resolves when the caller would be allowed, rejects with UnauthorizedOperation otherwise. */
+  async dryRun(action: string, fn: () => Promise<unknown>): Promise<'allowed'> {
+    try {
+      await this.call(action, fn, true);
+    } catch (err) {
+      if ((err as Error).name === 'DryRunOperation') return 'allowed';
+      throw err;
+    }
+    throw new Error(`${action} with DryRun=true did not answer DryRunOperation`);
+  }
+
+  // ---- EC2 ----
+  async describeInstances(ids: string[]): Promise<InstanceInfo[]> {
+    const out: InstanceInfo[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      const chunk = ids.slice(i, i + 100);
+      const r = await this.call('ec2:DescribeInstances', () => this.clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: chunk })));
+      for (const res of r.Reservations ?? []) for (const x of res.Instances ?? []) {
+        out.push({ id: x.InstanceId!, state: x.State?.Name ?? 'unknown', zone: x.Placement?.AvailabilityZone ?? '', subnetId: x.SubnetId, vpcId: x.VpcId, privateDnsName: x.PrivateDnsName, ownerId: res.OwnerId, tags: tagMap(x.Tags) });
+      }
+    }
+    return out;
+  }
+
+  async describeInstancesByTag(key: string, values: string[]): Promise<InstanceInfo[]> {
+    const out: InstanceInfo[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.call('ec2:DescribeInstances', () => this.clients.ec2.send(new DescribeInstancesCommand({ Filters: filters({ [`tag:${key}`]: values }), MaxResults: 1000, NextToken: token })));
+      for (const res of r.Reservations ?? []) for (const x of res.Instances ?? []) {
+        out.push({ id: x.InstanceId!, state: x.State?.Name ?? 'unknown', zone: x.Placement?.AvailabilityZone ?? '', subnetId: x.SubnetId, vpcId: x.VpcId, privateDnsName: x.PrivateDnsName, ownerId: res.OwnerId, tags: tagMap(x.Tags) });
+      }
+      token = r.NextToken;
+    } while (token);
+    return out;
+  }
+
+  async stopInstances(ids: string[], dryRun = false): Promise<void> {
+    const f = () => this.clients.ec2.send(new StopInstancesCommand({ InstanceIds: ids, DryRun: dryRun }));
+    if (dryRun) await this.dryRun('ec2:StopInstances', f);
+    else await this.call('ec2:StopInstances', f);
+  }
+
+  async startInstances(ids: string[], dryRun = false): Promise<void> {
+    const f = () => this.clients.ec2.send(new StartInstancesCommand({ InstanceIds: ids, DryRun: dryRun }));
+    if (dryRun) await this.dryRun('ec2:StartInstances', f);
+    else await this.call('ec2:StartInstances', f);
+  }
+
+  async describeSubnets(f: Record<string, string[]>): Promise<SubnetInfo[]> {
+    const out: SubnetInfo[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.call('ec2:DescribeSubnets', () => this.clients.ec2.send(new DescribeSubnetsCommand({ Filters: filters(f), MaxResults: 1000, NextToken: token })));
+      for (const s of r.Subnets ?? []) out.push({ id: s.SubnetId!, vpcId: s.VpcId!, zone: s.AvailabilityZone!, tags: tagMap(s.Tags) });
+      token = r.NextToken;
+    } while (token);
+    return out;
+  }
+
+  async vpcHasIpv6(vpcId: string): Promise<boolean> {
+    const r = await this.call('ec2:DescribeVpcs', () => this.clients.ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })));
+    return (r.Vpcs?.[0]?.Ipv6CidrBlockAssociationSet ?? []).some((a) => a.Ipv6CidrBlockState?.State === 'associated');
+  }
+
+  async describeNetworkAcls(f: Record<string, string[]>, ids?: string[]): Promise<AclInfo[]> {
+    const out: AclInfo[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.call('ec2:DescribeNetworkAcls', () => this.clients.ec2.send(new DescribeNetworkAclsCommand({ Filters: ids ? undefined : filters(f), NetworkAclIds: ids, MaxResults: ids ? undefined : 1000, NextToken: token })));
+      for (const a of r.NetworkAcls ?? []) {
+        out.push({ id: a.NetworkAclId!, vpcId: a.VpcId!, isDefault: a.IsDefault ?? false, associations: (a.Associations ?? []).map((x) => ({ id: x.NetworkAclAssociationId!, subnetId: x.SubnetId! })), tags: tagMap(a.Tags) });
+      }
+      token = r.NextToken;
+    } while (token);
+    return out;
+  }
+
+  /** The ACL a subnet is associated with now, and the association id. */
+  async subnetAssociation(subnetId: string): Promise<{ aclId: string; associationId: string }> {
+    const [acl] = await this.describeNetworkAcls({ 'association.subnet-id': [subnetId] });
+    const assoc = acl?.associations.find((a) => a.subnetId === subnetId);
+    if (!acl || !assoc) throw new Error(`subnet ${subnetId} has no network ACL association`);
+    return { aclId: acl.id, associationId: assoc.id };
+  }
+
+  createNetworkAcl(vpcId: string, tags: Record<string, string>, clientToken: string, dryRun = false) {
+    const f = () => this.clients.ec2.send(new CreateNetworkAclCommand({
+      VpcId: vpcId, ClientToken: clientToken, DryRun: dryRun,
+      TagSpecifications: [{ ResourceType: 'network-acl', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+    }));
+    if (dryRun) return this.dryRun('ec2:CreateNetworkAcl', f).then(() => undefined);
+    return this.call('ec2:CreateNetworkAcl', f).then((r) => r.NetworkAcl!.NetworkAclId!);
+  }
+
+  replaceNetworkAclAssociation(associationId: string, aclId: string, dryRun = false) {
+    const f = () => this.clients.ec2.send(new ReplaceNetworkAclAssociationCommand({ AssociationId: associationId, NetworkAclId: aclId, DryRun: dryRun }));
+    if (dryRun) return this.dryRun('ec2:ReplaceNetworkAclAssociation', f).then(() => undefined);
+    return this.call('ec2:ReplaceNetworkAclAssociation', f).then((r) => r.NewAssociationId!);
+  }
+
+  async deleteNetworkAcl(aclId: string, dryRun = false): Promise<void> {
+    const f = () => this.clients.ec2.send(new DeleteNetworkAclCommand({ NetworkAclId: aclId, DryRun: dryRun }));
+    if (dryRun) await this.dryRun('ec2:DeleteNetworkAcl', f);
+    else await this.call('ec2:DeleteNetworkAcl', f);
+  }
+
+  async createTags(ids: string[], tags: Record<string, string>, dryRun = false): Promise<void> {
+    const f = () => this.clients.ec2.send(new CreateTagsCommand({ Resources: ids, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), DryRun: dryRun }));
+    if (dryRun) await this.dryRun('ec2:CreateTags', f);
+    else await this.call('ec2:CreateTags', f);
+  }
+
+  async deleteTags(ids: string[], keys: string[]): Promise<void> {
+    await this.call('ec2:DeleteTags', () => this.clients.ec2.send(new DeleteTagsCommand({ Resources: ids, Tags: keys.map((Key) => ({ Key })) })));
+  }
+
+  // ---- Auto Scaling ----
+  async asgOfInstances(ids: string[]): Promise<Map<string, string>> {
+    const m = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += 50) {
+      const r = await this.call('autoscaling:DescribeAutoScalingInstances', () => this.clients.asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: ids.slice(i, i + 50) })));
+      for (const x of r.AutoScalingInstances ?? []) m.set(x.InstanceId!, x.AutoScalingGroupName!);
+    }
+    return m;
+  }
+
+  async asgGroup(name: string): Promise<{ name: string; suspended: string[]; instances: Array<{ id: string; lifecycle: string; health: string }> } | undefined> {
+    const r = await this.call('autoscaling:DescribeAutoScalingGroups', () => this.clients.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })));
+    const g = r.AutoScalingGroups?.[0];
+    if (!g) return undefined;
+    return { name, suspended: (g.SuspendedProcesses ?? []).map((p) => p.ProcessName!), instances: (g.Instances ?? []).map((i) => ({ id: i.InstanceId!, lifecycle: i.LifecycleState!, health: i.HealthStatus! })) };
+  }
+
+  async suspendProcesses(asg: string, processes: string[]): Promise<void> {
+    await this.call('autoscaling:SuspendProcesses', () => this.clients.asg.send(new SuspendProcessesCommand({ AutoScalingGroupName: asg, ScalingProcesses: processes })));
+  }
+
+  async resumeProcesses(asg: string, processes: string[]): Promise<void> {
+    await this.call('autoscaling:ResumeProcesses', () => this.clients.asg.send(new ResumeProcessesCommand({ AutoScalingGroupName: asg, ScalingProcesses: processes })));
+  }
+
+  // ---- SSM ----
+  async pingStatus(ids: string[]): Promise<Map<string, string>> {
+    const m = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += 50) {
+      let token: string | undefined;
+      do {
+        const r = await this.call('ssm:DescribeInstanceInformation', () => this.clients.ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: ids.slice(i, i + 50) }], MaxResults: 50, NextToken: token })));
+        for (const x of r.InstanceInformationList ?? []) m.set(x.InstanceId!, x.PingStatus!);
+        token = r.NextToken;
+      } while (token);
+    }
+    return m;
+  }
+
+  async sendShellScript(ids: string[], commands: string[], comment: string, executionTimeoutSeconds: number): Promise<string> {
+    if (ids.length > 50) throw new Error(`SendCommand takes at most 50 instance ids, got ${ids.length}`);
+    const r = await this.call('ssm:SendCommand', () => this.clients.ssm.send(new SendCommandCommand({
+      InstanceIds: ids, DocumentName: 'AWS-RunShellScript', Comment: comment.slice(0, 100), TimeoutSeconds: 60,
+      Parameters: { commands, executionTimeout: [String(executionTimeoutSeconds)] },
+    })));
+    return r.Command!.CommandId!;
+  }
+
+  /** undefined while SSM still answers InvocationDoesNotExist (right after SendCommand). */
+  async invocation(commandId: string, instanceId: string): Promise<InvocationInfo | undefined> {
+    try {
+      const r = await this.call('ssm:GetCommandInvocation', () => this.clients.ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })));
+      return { status: r.Status!, statusDetails: r.StatusDetails, responseCode: r.ResponseCode, stdout: r.StandardOutputContent ?? '', stderr: r.StandardErrorContent ?? '' };
+    } catch (err) {
+      if ((err as Error).name === 'InvocationDoesNotExist') return undefined;
+      throw err;
+    }
+  }
+}

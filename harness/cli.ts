@@ -1,0 +1,177 @@
+// `npm run chaos -- <command>`: the harness's command line.
+import { randomBytes, randomInt } from 'node:crypto';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ExitCode, HarnessError, invalid } from './exit-codes.js';
+import { describeIssues, FaultSpec, formatLeftovers, injectAndRevert, Limits, makeFault, SignalGuard, type FaultContext } from './faults/index.js';
+import { formatSweep, sweep } from './recover.js';
+import { REPO_ROOT, resolveTarget, type ResolvedTarget } from './target.js';
+import { iamPolicy } from './iam/index.js';
+
+import { ZONE_LABEL } from './faults/targets.js';
+
+const log = (m: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+const out = (m = '') => process.stdout.write(`${m}\n`);
+
+interface Common { target: 'lab' | 'aws'; context?: string; region?: string; yes?: boolean; dryRun?: boolean; seed?: number; stateDir: string; config?: string; verbose?: boolean }
+
+function seedArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('must be an integer from 0 to 4294967295');
+  return n;
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--target <target>', 'where to act: the lab (started if not up) or a real cluster and account').choices(['lab', 'aws']).default('lab'))
+    .option('--context <name>', 'kube context (must be allowed in chaos.targets.json)')
+    .option('--region <region>', 'AWS region (must be allowed in chaos.targets.json)')
+    .option('--yes', 'confirm acting on a real account (accepted, and not needed, for the lab)')
+    .option('--dry-run', 'resolve targets, print the exact plan and check IAM permissions (EC2 DryRun); change nothing')
+    .addOption(new Option('--seed <n>', 'random seed for choosing targets (printed on every run; replays a choice)').argParser(seedArg))
+    .option('--state-dir <dir>', 'journals of runs (for recover)', process.env.CHAOS_STATE_DIR ?? path.join(REPO_ROOT, '.chaos'))
+    .option('--config <file>', 'target allow-lists', path.join(REPO_ROOT, 'chaos.targets.json'))
+    .option('--verbose', 'print every AWS API call as it is made');
+}
+
+export function newRunId(): string {
+  return `chaos-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase()}-${randomBytes(3).toString('hex')}`;
+}
+
+async function selfZone(t: ResolvedTarget): Promise<string | undefined> {
+  const node = process.env.NODE_NAME;
+  if (node) {
+    const n = (await t.kube.nodes(`kubernetes.io/hostname=${node}`))[0] ?? (await t.kube.nodes()).find((x) => x.metadata?.name === node);
+    const z = n?.metadata?.labels?.[ZONE_LABEL];
+    if (z) return z;
+  }
+  if (t.kind === 'aws') {
+    // IMDSv2, only for real AWS: the lab never leaves 127.0.0.1.
+    try {
+      const tok = await fetch('http://169.254.169.254/latest/api/token', { method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '60' }, signal: AbortSignal.timeout(300) });
+      const z = await fetch('http://169.254.169.254/latest/meta-data/placement/availability-zone', { headers: { 'X-aws-ec2-metadata-token': await tok.text() }, signal: AbortSignal.timeout(300) });
+      if (z.ok) return (await z.text()).trim();
+    } catch { /* not on EC2 */ }
+  }
+  return undefined;
+}
+
+export interface PreparedRun { t: ResolvedTarget; ctx: FaultContext }
+
+/** Target, sweep (report-only: refuse while something is left), context. */
+export async function prepare(o: Common, runId: string, maxDurationMs: number, workloads?: FaultContext['workloads']): Promise<PreparedRun> {
+  const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: true });
+  if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action}${c.dryRun ? ' (DryRun)' : ''} → ${c.ok ? 'ok' : c.error} ${c.ms.toFixed(0)}ms`);
+  t.aws.retry.onRetry = ({ attempt, error, retriesLeft }) => log(`  retrying after ${error.name} (attempt ${attempt}, ${retriesLeft} left)`);
+  const found = await sweep({ aws: t.aws, stateDir: o.stateDir, cluster: t.guard.cluster, act: false, log });
+  if (found.findings.length) {
+    throw invalid('an earlier run left something behind; run `npm run chaos -- recover` first', formatSweep(found, false));
+  }
+  const seed = o.seed ?? randomInt(0, 0xffffffff);
+  const ctx: FaultContext = {
+    aws: t.aws, kube: t.kube, guard: t.guard, limits: Limits.parse({}), seed, runId,
+    expiresAt: new Date(Date.now() + maxDurationMs + 30 * 60_000).toISOString(),
+    log, selfZone: await selfZone(t), workloads,
+  };
+  return { t, ctx };
+}
+
+function faultFromFlags(kind: string, f: Record<string, unknown>): FaultSpec {
+  const raw: Record<string, unknown> = { kind };
+  for (const k of ['zone', 'scope', 'daemon', 'mode', 'selector', 'nodeGroup', 'duration', 'asg']) if (f[k] !== undefined) raw[k] = f[k];
+  if (f.count !== undefined) raw.count = Number(f.count);
+  if (f.percent !== undefined) raw.percent = Number(f.percent);
+  const r = FaultSpec.safeParse(raw);
+  if (!r.success) throw invalid(`invalid fault`, describeIssues(r.error, 'fault'));
+  return r.data;
+}
+
+async function runFaultCommand(kind: string, flags: Record<string, unknown> & Common): Promise<number> {
+  const spec = faultFromFlags(kind, flags);
+  const runId = newRunId();
+  const { t, ctx } = await prepare(flags, runId, spec.duration);
+  log(`run ${runId} on ${t.kind} (context ${t.context}, cluster ${t.guard.cluster}, region ${t.guard.region}); seed ${ctx.seed} (--seed ${ctx.seed} replays this choice)`);
+  const fault = makeFault(ctx, spec);
+  const plan = await fault.plan();
+  out(`plan: ${plan.summary}`);
+  for (const l of plan.lines) out(`  - ${l}`);
+  out('  API calls:');
+  for (const c of plan.calls) out(`    ${c.when.padEnd(6)} ${c.action} ${c.resources.join(' ')}`);
+  if (flags.dryRun) {
+    for (const l of await fault.checkPermissions()) out(`  permission ${l}`);
+    out('dry run: nothing was changed');
+    return ExitCode.Ok;
+  }
+  const guard = new SignalGuard(log).install();
+  try {
+    const r = await injectAndRevert(ctx, fault, plan, spec, { stateDir: flags.stateDir, target: t.kind, signal: guard.controller.signal });
+    for (const a of r.revert.actions) log(`reverted: ${a}`);
+    if (r.revert.leftovers.length) for (const l of formatLeftovers(r.revert.leftovers)) out(l);
+    if (r.error) log(`${r.aborted ? 'aborted' : 'error'}: ${r.error.message}${r.error instanceof HarnessError && r.error.details.length ? `\n  ${r.error.details.join('\n  ')}` : ''}`);
+    out(`fault ${r.revert.leftovers.length ? 'NOT fully reverted' : 'reverted'}; journal ${r.journal}`);
+    return r.exitCode;
+  } finally {
+    guard.uninstall();
+  }
+}
+
+const program = new Command('npm run chaos --')
+  .description('Chaos harness for Kubernetes on AWS: injects node, daemon and zone faults and always reverts them.')
+  .showHelpAfterError()
+  .exitOverride();
+
+const faultCmd = common(program.command('fault <kind>')
+  .description('inject one fault (node-stop | daemon-kill | az-blackhole), hold it for --duration, revert it; no SLOs'))
+  .option('--duration <d>', 'how long the fault stays (e.g. 90s, 2m)', '30s')
+  .option('--zone <zone>', 'az-blackhole: zone or "auto"; others: only nodes of this zone')
+  .addOption(new Option('--scope <scope>', 'az-blackhole: subnets holding nodes, or every subnet of the zone').choices(['nodes', 'zone']))
+  .addOption(new Option('--daemon <daemon>', 'daemon-kill: which daemon ("runtime" follows what each node reports)').choices(['kubelet', 'kube-proxy', 'containerd', 'docker', 'runtime']))
+  .addOption(new Option('--mode <mode>', 'daemon-kill: systemctl stop, or SIGKILL').choices(['stop', 'kill']))
+  .option('--selector <labels>', 'node label selector')
+  .option('--node-group <name>', 'only nodes of this node group')
+  .option('--count <n>', 'how many matching nodes (default 1)')
+  .option('--percent <p>', 'or which share of the matching nodes')
+  .addOption(new Option('--asg <mode>', 'node-stop: suspend Auto Scaling health checks, or expect a replacement').choices(['suspend', 'expect-replacement']));
+faultCmd.action(async (kind: string, flags: Record<string, unknown> & Common) => {
+  process.exitCode = await runFaultCommand(kind, flags);
+});
+
+common(program.command('recover')
+  .description('revert everything earlier runs left (journals, harness-tagged ACLs and stopped instances) and say what was done'))
+  .option('--force', 'also sweep harness resources of unknown runs that have not expired')
+  .option('--report-only', 'only say what is left')
+  .action(async (o: Common & { force?: boolean; reportOnly?: boolean }) => {
+    const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: false });
+    if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action} → ${c.ok ? 'ok' : c.error}`);
+    const r = await sweep({ aws: t.aws, stateDir: o.stateDir, cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log });
+    for (const l of formatSweep(r, !o.reportOnly)) out(l);
+    process.exitCode = r.leftovers.length ? ExitCode.RevertIncomplete : ExitCode.Ok;
+  });
+
+program.command('iam-policy')
+  .description('print the least-privilege IAM policy the harness needs')
+  .option('--cluster <name>', 'cluster name for the tag conditions', '${ClusterName}')
+  .action((o: { cluster: string }) => { out(JSON.stringify(iamPolicy(o.cluster), null, 2)); });
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    const e = err as Error & { code?: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    if (e.code?.startsWith('commander.')) return ExitCode.Invalid;
+    if (err instanceof HarnessError) {
+      log(`${err.exitCode === ExitCode.Invalid ? 'invalid' : 'error'}: ${err.message}`);
+      for (const d of err.details) log(`  ${d}`);
+      return err.exitCode;
+    }
+    log(`error: ${e.stack ?? e.message}`);
+    return ExitCode.Error;
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  void main(process.argv).then((code) => process.exit(code));
+}
+

@@ -1,0 +1,121 @@
+// Fault registry and the run: plan → (sweep check) → journal → inject → hold → revert in `finally`,
+// also on SIGINT/SIGTERM (a second Ctrl-C is reported, not obeyed, until reverted).
+import { ExitCode, HarnessError } from '../exit-codes.js';
+import { Journal } from '../journal.js';
+import { AzBlackhole, revertAzBlackhole } from './az-blackhole.js';
+import { DaemonKill, revertDaemonKill } from './daemon-kill.js';
+import { NodeStop, revertNodeStop } from './node-stop.js';
+import { sleep, type Fault, type FaultContext, type Leftover, type Plan, type Reverter, type RevertReport } from './types.js';
+import type { FaultSpec } from './spec.js';
+
+export * from './types.js';
+export { FaultSpec, Limits, describeIssues } from './spec.js';
+
+export const REVERTERS: Record<string, Reverter> = {
+  'node-stop': revertNodeStop,
+  'daemon-kill': revertDaemonKill,
+  'az-blackhole': revertAzBlackhole,
+};
+
+export function makeFault(ctx: FaultContext, spec: FaultSpec): Fault {
+  switch (spec.kind) {
+    case 'node-stop': return new NodeStop(ctx, spec);
+    case 'daemon-kill': return new DaemonKill(ctx, spec);
+    case 'az-blackhole': return new AzBlackhole(ctx, spec);
+  }
+}
+
+/** Reverts a run from its journal and closes it when nothing is left. Safe to call twice. */
+export async function revertRun(ctx: Pick<FaultContext, 'aws' | 'log'>, j: Journal): Promise<RevertReport> {
+  const kind = j.header?.kind;
+  const revert = REVERTERS[kind];
+  if (!revert) return { actions: [], leftovers: [{ what: `journal ${j.file} has an unknown fault kind "${kind}"`, fix: [`inspect ${j.file} and revert by hand`] }] };
+  let report: RevertReport;
+  try {
+    report = await revert(ctx, j);
+  } catch (err) {
+    report = { actions: [], leftovers: [{ what: `revert of run ${j.runId} (${kind}) failed: ${(err as Error).name}: ${(err as Error).message}`, fix: ['run `npm run chaos -- recover` again once the cause is fixed', `the journal is ${j.file}`] }] };
+  }
+  j.write('run.end', 'note', { status: report.leftovers.length ? 'revert-failed' : 'reverted', actions: report.actions, leftovers: report.leftovers });
+  return report;
+}
+
+/** Ctrl-C / SIGTERM: the first aborts the hold and starts the revert; later ones are reported, not obeyed. */
+export class SignalGuard {
+  readonly controller = new AbortController();
+  private count = 0;
+  private readonly handler = (sig: NodeJS.Signals) => {
+    this.count++;
+    if (this.count === 1) {
+      this.log(`${sig}: reverting the fault now (a second ${sig} will not stop the revert)`);
+      this.controller.abort(new HarnessError(`interrupted by ${sig}`, ExitCode.Aborted));
+    } else this.log(`${sig} again: still reverting; the harness exits when the fault is reverted (use \`npm run chaos -- recover\` if it is killed)`);
+  };
+  constructor(private readonly log: (m: string) => void) {}
+  install(): this {
+    process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+    return this;
+  }
+  uninstall(): void {
+    process.off('SIGINT', this.handler);
+    process.off('SIGTERM', this.handler);
+  }
+}
+
+export interface FaultRunResult {
+  plan: Plan;
+  runId: string;
+  journal: string;
+  injectedAt?: string;
+  revertedAt?: string;
+  revert: RevertReport;
+  error?: HarnessError | Error;
+  aborted: boolean;
+  exitCode: number;
+}
+
+export interface FaultRunOptions {
+  stateDir: string;
+  target: string;
+  /** called while the fault is in place; resolves when the hold is over (default: sleep the duration) */
+  during?: (plan: Plan, signal: AbortSignal) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+/** Injects a planned fault and always reverts it. The plan must come from `fault.plan()`. */
+export async function injectAndRevert(ctx: FaultContext, fault: Fault, plan: Plan, spec: FaultSpec, o: FaultRunOptions): Promise<FaultRunResult> {
+  const j = Journal.create(o.stateDir, { runId: ctx.runId, kind: fault.kind, cluster: ctx.guard.cluster, region: ctx.guard.region, target: o.target, fault: { ...spec, plan: plan.resources } });
+  const res: FaultRunResult = { plan, runId: ctx.runId, journal: j.file, revert: { actions: [], leftovers: [] }, aborted: false, exitCode: ExitCode.Ok };
+  const abort = new AbortController();
+  const onAbort = () => abort.abort(o.signal?.reason);
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (o.signal?.aborted) throw o.signal.reason;
+    res.injectedAt = new Date().toISOString();
+    await fault.inject(j);
+    await (o.during ? o.during(plan, abort.signal) : sleep(plan.durationMs, abort.signal));
+    if (abort.signal.aborted) throw abort.signal.reason ?? new HarnessError('aborted', ExitCode.Aborted);
+  } catch (err) {
+    res.error = err as Error;
+    res.aborted = err instanceof HarnessError && err.exitCode === ExitCode.Aborted;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    ctx.log('reverting');
+    res.revert = await revertRun(ctx, j);
+    res.revertedAt = new Date().toISOString();
+  }
+  res.exitCode = res.revert.leftovers.length ? ExitCode.RevertIncomplete
+    : res.error ? (res.error instanceof HarnessError ? res.error.exitCode : ExitCode.Error) : ExitCode.Ok;
+  return res;
+}
+
+export function formatLeftovers(leftovers: Leftover[]): string[] {
+  const out = ['REVERT INCOMPLETE: manual action needed. Left behind:'];
+  for (const l of leftovers) {
+    out.push(`  - ${l.what}`);
+    for (const f of l.fix) out.push(`      fix: ${f}`);
+  }
+  out.push('  then run `npm run chaos -- recover` to check nothing is left.');
+  return out;
+}

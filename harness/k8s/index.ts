@@ -1,0 +1,49 @@
+// The harness's only door to Kubernetes (client-node). Clients are built from a kubeconfig and a
+// context, or passed in.
+import * as k8s from '@kubernetes/client-node';
+import { invalid } from '../exit-codes.js';
+
+export type { V1Node, V1Pod } from '@kubernetes/client-node';
+
+export interface KubeOptions { kubeconfig?: string; context?: string }
+
+export class Kube {
+  readonly core: k8s.CoreV1Api;
+  readonly apps: k8s.AppsV1Api;
+  constructor(readonly kc: k8s.KubeConfig) {
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.apps = kc.makeApiClient(k8s.AppsV1Api);
+  }
+
+  static load(o: KubeOptions = {}): Kube {
+    const kc = new k8s.KubeConfig();
+    if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
+    else kc.loadFromDefault();
+    if (o.context) {
+      if (!kc.getContextObject(o.context)) throw invalid(`kube context "${o.context}" is not in the kubeconfig (contexts: ${kc.getContexts().map((c) => c.name).join(', ')})`);
+      kc.setCurrentContext(o.context);
+    }
+    return new Kube(kc);
+  }
+
+  get context(): string {
+    return this.kc.getCurrentContext();
+  }
+
+  async nodes(labelSelector?: string): Promise<k8s.V1Node[]> {
+    return (await this.core.listNode({ labelSelector })).items;
+  }
+
+  async pods(namespace: string, labelSelector?: string): Promise<k8s.V1Pod[]> {
+    return (await this.core.listNamespacedPod({ namespace, labelSelector })).items;
+  }
+}
+
+export function isNodeReady(n: k8s.V1Node): boolean {
+  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+export function parseProviderID(providerID: string | undefined): { zone: string; instanceId: string } | undefined {
+  const m = /^aws:\/\/\/([a-z0-9-]+)\/(i-[0-9a-f]+)$/.exec(providerID ?? '');
+  return m ? { zone: m[1], instanceId: m[2] } : undefined;
+}
