@@ -111,7 +111,7 @@ async function runFaultCommand(kind: string, flags: Record<string, unknown> & Co
     out(`fault ${r.revert.leftovers.length ? 'NOT fully reverted' : 'reverted'}; journal ${r.journal}`);
     return r.exitCode;
   } finally {
-    guard.uninstall();
+    guard.settle();
   }
 }
 

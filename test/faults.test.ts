@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import { DescribeInstancesCommand, DescribeNetworkAclsCommand } from '@aws-sdk/client-ec2';
-import { injectAndRevert, makeFault, revertRun, FaultSpec, type FaultContext } from '../harness/faults/index.js';
+import { formatLeftovers, injectAndRevert, makeFault, revertRun, FaultSpec, type FaultContext } from '../harness/faults/index.js';
 import { Journal } from '../harness/journal.js';
 import { sweep } from '../harness/recover.js';
 import { ExitCode, HarnessError } from '../harness/exit-codes.js';
@@ -176,6 +176,60 @@ describe('faults on the lab', function () {
     } finally {
       t.aws.retry.onRetry = undefined;
     }
+  });
+
+  it('--dry-run prints the plan and the DryRun permission checks, and changes nothing', async () => {
+    const before = fs.readFileSync(lab.paths.world, 'utf8').length;
+    const r = await runCli(['fault', 'az-blackhole', '--zone', 'us-east-1b', '--dry-run', '--state-dir', tempStateDir()]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('plan: black-hole').and.contain('ec2:CreateNetworkAcl: allowed (DryRun)').and.contain('nothing was changed');
+    expect(fs.readFileSync(lab.paths.world, 'utf8').length).to.equal(before);
+    await aws.control('PUT', 'iam/deny', ['ec2:CreateNetworkAcl']);
+    try {
+      const denied = await runCli(['fault', 'az-blackhole', '--zone', 'us-east-1b', '--dry-run', '--state-dir', tempStateDir()]);
+      expect(denied.code).to.not.equal(0);
+      expect(denied.stderr).to.contain('UnauthorizedOperation');
+    } finally {
+      await aws.control('PUT', 'iam/deny', []);
+    }
+  });
+
+  it('SIGINT reverts at once; a second SIGINT is reported, not obeyed; exit 3', async () => {
+    await allReady();
+    const { spawn } = await import('node:child_process');
+    const path = await import('node:path');
+    const { REPO_ROOT } = await import('../lab/paths.js');
+    const { TEST_LAB_DIR } = await import('./support/lab.js');
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'harness/cli.ts'), 'fault', 'az-blackhole', '--zone', 'us-east-1b', '--duration', '5m', '--state-dir', tempStateDir()], { env: { ...process.env, LAB_DIR: TEST_LAB_DIR }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    await eventually('injected', 30_000, async () => (err.includes('are on black-hole ACL') ? true : undefined), 100);
+    // A slow revert, so the second Ctrl-C lands while it runs.
+    await aws.control('POST', 'faults', { service: 'ec2', action: 'ReplaceNetworkAclAssociation', kind: 'latency', latencyMs: 1500 });
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    expect(code).to.equal(ExitCode.Aborted);
+    expect(err).to.contain('SIGINT: reverting the fault now');
+    expect(err).to.contain('SIGINT again: still reverting');
+    expect(err).to.contain('deleted black-hole ACL');
+  });
+
+  it('a revert that cannot complete exits 5 and says exactly what is left and how to fix it', async () => {
+    await allReady();
+    const spec = FaultSpec.parse({ kind: 'az-blackhole', zone: 'us-east-1b', duration: '1s' });
+    const ctx = faultContext(t, runId());
+    const fault = makeFault(ctx, spec);
+    const plan = await fault.plan();
+    const stateDir = tempStateDir();
+    const r = await injectAndRevert(ctx, fault, plan, spec, { stateDir, target: 'lab', during: async () => { await aws.control('PUT', 'iam/deny', ['ec2:ReplaceNetworkAclAssociation']); } });
+    await aws.control('PUT', 'iam/deny', []);
+    expect(r.exitCode).to.equal(ExitCode.RevertIncomplete);
+    const text = formatLeftovers(r.revert.leftovers).join('\n');
+    expect(text).to.contain('REVERT INCOMPLETE').and.match(/still on black-hole ACL acl-/).and.contain('aws ec2 replace-network-acl-association --association-id aclassoc-');
+    const rep = await sweep({ aws: t.aws, stateDir, cluster: t.guard.cluster, act: true, log: () => {} });
+    expect(rep.leftovers).to.deep.equal([]);
   });
 
   describe('crash matrix: SIGKILL right after every journaled step, then recover', function () {

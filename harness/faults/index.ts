@@ -44,22 +44,37 @@ export async function revertRun(ctx: Pick<FaultContext, 'aws' | 'log'>, j: Journ
 export class SignalGuard {
   readonly controller = new AbortController();
   private count = 0;
+  private settled = false;
   private readonly handler = (sig: NodeJS.Signals) => {
     this.count++;
-    if (this.count === 1) {
+    if (this.settled) this.log(`${sig}: the fault is already reverted; exiting`);
+    else if (this.count === 1) {
       this.log(`${sig}: reverting the fault now (a second ${sig} will not stop the revert)`);
       this.controller.abort(new HarnessError(`interrupted by ${sig}`, ExitCode.Aborted));
     } else this.log(`${sig} again: still reverting; the harness exits when the fault is reverted (use \`npm run chaos -- recover\` if it is killed)`);
+  };
+  /** An error thrown where no one catches it (a stray callback) still reverts the fault. */
+  private readonly crash = (err: unknown) => {
+    this.log(`uncaught error: ${(err as Error)?.stack ?? String(err)}; reverting`);
+    if (!this.controller.signal.aborted) this.controller.abort(new HarnessError(`uncaught error: ${(err as Error)?.message ?? String(err)}`, ExitCode.Error));
   };
   constructor(private readonly log: (m: string) => void) {}
   install(): this {
     process.on('SIGINT', this.handler);
     process.on('SIGTERM', this.handler);
+    process.on('uncaughtException', this.crash);
+    process.on('unhandledRejection', this.crash);
     return this;
+  }
+  /** After the revert: later signals are acknowledged (and must not kill the process mid-report). */
+  settle(): void {
+    this.settled = true;
   }
   uninstall(): void {
     process.off('SIGINT', this.handler);
     process.off('SIGTERM', this.handler);
+    process.off('uncaughtException', this.crash);
+    process.off('unhandledRejection', this.crash);
   }
 }
 
