@@ -7,6 +7,9 @@ import { describeIssues, FaultSpec, formatLeftovers, injectAndRevert, Limits, ma
 import { formatSweep, sweep } from './recover.js';
 import { REPO_ROOT, resolveTarget, type ResolvedTarget } from './target.js';
 import { iamPolicy } from './iam/index.js';
+import { expandProbeUrls, listScenarios, loadScenario } from './scenario.js';
+import { runWithMocha, writeReport } from './runner.js';
+import { formatMeasured } from './slo/evaluate.js';
 
 import { ZONE_LABEL } from './faults/targets.js';
 
@@ -148,10 +151,68 @@ common(program.command('recover')
     process.exitCode = r.leftovers.length ? ExitCode.RevertIncomplete : ExitCode.Ok;
   });
 
+const runCmd = common(program.command('run <scenario>', { isDefault: true })
+  .description('run a scenario file (scenarios/<name>.ts or a path): precheck, fault, recovery, SLO verdicts; `npm run chaos -- az-outage`'))
+  .option('--report-dir <dir>', 'where to write the report (default reports/<scenario>-<UTC time>/)');
+runCmd.action(async (name: string, o: Common & { reportDir?: string }) => {
+  process.exitCode = await runScenarioCommand(name, o);
+});
+
+program.command('list').description('list the scenario files').action(async () => {
+  for (const n of listScenarios()) {
+    try {
+      const s = await loadScenario(n);
+      out(`${n.padEnd(18)} ${s.fault.kind.padEnd(13)} ${s.description}`);
+    } catch (err) {
+      out(`${n.padEnd(18)} INVALID: ${(err as Error).message}`);
+    }
+  }
+});
+
 program.command('iam-policy')
   .description('print the least-privilege IAM policy the harness needs')
   .option('--cluster <name>', 'cluster name for the tag conditions', '${ClusterName}')
   .action((o: { cluster: string }) => { out(JSON.stringify(iamPolicy(o.cluster), null, 2)); });
+
+async function runScenarioCommand(name: string, o: Common & { reportDir?: string }): Promise<number> {
+  const loaded = await loadScenario(name);
+  const runId = newRunId();
+  const { t, ctx } = await prepare(o, runId, loaded.fault.duration + loaded.recoveryTimeout, loaded.workloads);
+  const s = expandProbeUrls(loaded, { ...process.env, ...t.env }, t.kind === 'lab');
+  ctx.limits = s.limits;
+  log(`run ${runId}: scenario ${s.name} on ${t.kind} (context ${t.context}, cluster ${t.guard.cluster}); seed ${ctx.seed} (--seed ${ctx.seed} replays this choice)`);
+  if (o.dryRun) {
+    const fault = makeFault(ctx, s.fault);
+    const plan = await fault.plan();
+    out(`plan: ${plan.summary}`);
+    for (const l of plan.lines) out(`  - ${l}`);
+    for (const c of plan.calls) out(`    ${c.when.padEnd(6)} ${c.action} ${c.resources.join(' ')}`);
+    for (const l of await fault.checkPermissions()) out(`  permission ${l}`);
+    out('dry run: nothing was changed');
+    return ExitCode.Ok;
+  }
+  const guard = new SignalGuard(log).install();
+  try {
+    const r = await runWithMocha(s, { t, ctx, stateDir: o.stateDir, log, signal: guard.controller.signal });
+    const dir = o.reportDir ?? path.join(REPO_ROOT, 'reports', `${s.name}-${r.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
+    const file = writeReport(dir, r, { target: { kind: t.kind, context: t.context, cluster: t.guard.cluster, region: t.guard.region } });
+    out('');
+    out(`scenario ${s.name}: ${r.verdict.toUpperCase()} (exit ${r.exitCode})`);
+    for (const v of r.verdicts) out(`  ${v.pass ? 'PASS' : 'FAIL'}  ${v.name}: ${v.objective} — measured ${formatMeasured(v)}`);
+    for (const w of r.analysis?.workloads ?? []) out(`  workload ${w.workload}: detect ${fmtMs(w.detectMs)}, reschedule ${fmtMs(w.rescheduleMs)}, ready ${fmtMs(w.readyMs)}, recovered ${fmtMs(w.recoveryMs)}`);
+    for (const [n, ph] of Object.entries(r.analysis?.probes ?? {})) out(`  probe ${n}: ${(['steady', 'fault', 'recovery'] as const).map((p) => `${p} ${ph[p].attempts ? `${ph[p].availability.toFixed(2)}% p99 ${ph[p].p99}ms` : '—'}`).join(', ')}; longest outage ${fmtMs(ph.all.maxOutageMs)}`);
+    if (r.error) out(`  ${r.verdict}: ${r.error}${r.errorDetails?.length ? `\n    ${r.errorDetails.join('\n    ')}` : ''}`);
+    if (r.fault?.revert.leftovers.length) for (const l of formatLeftovers(r.fault.revert.leftovers)) out(l);
+    out(`  report: ${path.relative(process.cwd(), file)}`);
+    return r.exitCode;
+  } finally {
+    guard.settle();
+  }
+}
+
+function fmtMs(ms: number | undefined): string {
+  return ms === undefined ? '—' : ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   try {

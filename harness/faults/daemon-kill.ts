@@ -5,7 +5,7 @@
 import { formatDuration } from '../duration.js';
 import { HarnessError, ExitCode, invalid } from '../exit-codes.js';
 import type { Journal } from '../journal.js';
-import { chooseNodes, verifyInstances, type Resolved, type TargetNode } from './targets.js';
+import { chooseNodes, verifyInstances, workloadHosts, type Resolved, type TargetNode } from './targets.js';
 import { until, type Fault, type FaultContext, type Plan, type Reverter, type RevertReport } from './types.js';
 import type { DaemonKillSpec } from './spec.js';
 import type { Aws } from '../aws/index.js';
@@ -85,7 +85,7 @@ export class DaemonKill implements Fault {
   }
 
   async plan(): Promise<Plan> {
-    const r = (this.resolved = await chooseNodes(this.ctx.kube, this.spec, this.ctx.limits, this.ctx.seed));
+    const r = (this.resolved = await chooseNodes(this.ctx.kube, this.spec, this.ctx.limits, this.ctx.seed, this.ctx.workloads ? await workloadHosts(this.ctx.kube, this.ctx.workloads) : undefined));
     const ids = r.chosen.map((n) => n.instanceId);
     await verifyInstances(this.ctx.aws, ids, this.ctx.guard);
     for (const n of r.chosen) this.daemons.set(n.instanceId, this.daemonFor(n));
@@ -96,7 +96,7 @@ export class DaemonKill implements Fault {
     const lines = r.chosen.map((n) => `${this.spec.mode === 'stop' ? 'systemctl stop' : 'SIGKILL'} ${this.daemons.get(n.instanceId)} on ${n.instanceId} (node ${n.name}, ${n.zone}) via SSM AWS-RunShellScript`);
     lines.push(`each node first arms a local timer (systemd-run --on-active=${secs}s --unit=${timerUnit('<daemon>', this.ctx.runId)}) that starts the daemon again even if the harness dies`);
     lines.push(this.spec.mode === 'stop' ? `hold ${formatDuration(this.spec.duration)}, then systemctl start through SSM` : `systemd's Restart= policy decides when it comes back; revert starts it after ${formatDuration(this.spec.duration)} at the latest`);
-    lines.push(`seed ${r.seed}: ${r.chosen.length} of ${r.matching.length} matching Ready nodes`);
+    lines.push(`seed ${r.seed}: ${r.chosen.length} of ${r.matching.length} matching Ready nodes${this.ctx.workloads ? ' running the scenario\'s workloads' : ''}`);
     return {
       kind: this.kind,
       summary: `${this.spec.mode} ${[...new Set(this.daemons.values())].join('/')} on ${ids.length} node(s) for ${formatDuration(this.spec.duration)}`,

@@ -96,6 +96,8 @@ export interface FaultRunOptions {
   /** called while the fault is in place; resolves when the hold is over (default: sleep the duration) */
   during?: (plan: Plan, signal: AbortSignal) => Promise<void>;
   signal?: AbortSignal;
+  /** called when the revert starts */
+  onReverting?: () => void;
 }
 
 /** Injects a planned fault and always reverts it. The plan must come from `fault.plan()`. */
@@ -117,6 +119,7 @@ export async function injectAndRevert(ctx: FaultContext, fault: Fault, plan: Pla
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
     ctx.log('reverting');
+    o.onReverting?.();
     res.revert = await revertRun(ctx, j);
     res.revertedAt = new Date().toISOString();
   }

@@ -4,7 +4,7 @@
 import { formatDuration } from '../duration.js';
 import type { InstanceInfo } from '../aws/index.js';
 import type { Journal } from '../journal.js';
-import { chooseNodes, verifyInstances, type Resolved } from './targets.js';
+import { chooseNodes, verifyInstances, workloadHosts, type Resolved } from './targets.js';
 import { TAG, until, type Fault, type FaultContext, type Plan, type Reverter, type RevertReport } from './types.js';
 import type { NodeStopSpec } from './spec.js';
 
@@ -19,7 +19,7 @@ export class NodeStop implements Fault {
   constructor(private readonly ctx: FaultContext, private readonly spec: NodeStopSpec) {}
 
   async plan(): Promise<Plan> {
-    const r = (this.resolved = await chooseNodes(this.ctx.kube, this.spec, this.ctx.limits, this.ctx.seed));
+    const r = (this.resolved = await chooseNodes(this.ctx.kube, this.spec, this.ctx.limits, this.ctx.seed, this.ctx.workloads ? await workloadHosts(this.ctx.kube, this.ctx.workloads) : undefined));
     const ids = r.chosen.map((n) => n.instanceId);
     this.instances = await verifyInstances(this.ctx.aws, ids, this.ctx.guard);
     for (const [id, i] of this.instances) if (i.state !== 'running') throw new Error(`instance ${id} is ${i.state}, not running`);
@@ -35,7 +35,7 @@ export class NodeStop implements Fault {
         ? `Auto Scaling: suspend ${ASG_PROCESSES.join(', ')} on ${groups.join(', ')} for the duration (set asg: expect-replacement to let the group replace the instance instead)`
         : `Auto Scaling: ${groups.join(', ')} will find the stopped instance unhealthy and REPLACE it (asg: expect-replacement); the new node is expected to join`);
     } else lines.push('Auto Scaling: the instances are in no Auto Scaling group');
-    lines.push(`seed ${r.seed}: ${r.chosen.length} of ${r.matching.length} matching Ready nodes`);
+    lines.push(`seed ${r.seed}: ${r.chosen.length} of ${r.matching.length} matching Ready nodes${this.ctx.workloads ? ' running the scenario\'s workloads' : ''}`);
     return {
       kind: this.kind,
       summary: `stop ${ids.length} instance(s) for ${formatDuration(this.spec.duration)}`,

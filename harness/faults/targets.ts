@@ -56,15 +56,27 @@ export function selectorOf(s: Selection): string | undefined {
 
 export interface Resolved { all: TargetNode[]; matching: TargetNode[]; chosen: TargetNode[]; seed: number }
 
-/** Resolves and picks nodes, then checks the blast radius. Throws exit-2 errors; touches nothing. */
-export async function chooseNodes(kube: Kube, s: Selection, limits: Limits, seed: number): Promise<Resolved> {
+/** Nodes running at least one (non-terminating) pod of the given workloads. */
+export async function workloadHosts(kube: Kube, workloads: Array<{ namespace: string; selector: string }> | undefined): Promise<Set<string>> {
+  const hosts = new Set<string>();
+  for (const w of workloads ?? []) for (const p of await kube.pods(w.namespace, w.selector)) if (!p.metadata?.deletionTimestamp && p.spec?.nodeName) hosts.add(p.spec.nodeName);
+  return hosts;
+}
+
+/**
+ * Resolves and picks nodes, then checks the blast radius. Throws exit-2 errors; touches nothing.
+ * With `hosts` (the nodes running the scenario's workloads), the choice is among matching nodes that
+ * run them, so a fault never lands on a node the scenario does not exercise.
+ */
+export async function chooseNodes(kube: Kube, s: Selection, limits: Limits, seed: number, hosts?: Set<string>): Promise<Resolved> {
   if (s.count !== undefined && s.percent !== undefined) throw invalid('fault: give either count or percent, not both');
   const allNodes = await kube.nodes();
   const all = allNodes.map(toTarget).filter((x): x is TargetNode => !!x);
   const skipped = allNodes.length - all.length;
   const sel = selectorOf(s);
   const matchingNodes = sel ? await kube.nodes(sel) : allNodes;
-  const matching = matchingNodes.map(toTarget).filter((x): x is TargetNode => !!x && x.ready);
+  let matching = matchingNodes.map(toTarget).filter((x): x is TargetNode => !!x && x.ready);
+  if (hosts?.size && matching.some((x) => hosts.has(x.name))) matching = matching.filter((x) => hosts.has(x.name));
   if (!matching.length) {
     throw invalid(`fault: no Ready node matches ${sel ? `selector "${sel}"` : 'the cluster'}${skipped ? ` (${skipped} nodes have no aws:/// providerID)` : ''}`);
   }

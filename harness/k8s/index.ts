@@ -3,16 +3,18 @@
 import * as k8s from '@kubernetes/client-node';
 import { invalid } from '../exit-codes.js';
 
-export type { V1Node, V1Pod } from '@kubernetes/client-node';
+export type { V1Node, V1Pod, V1Deployment, V1EndpointSlice } from '@kubernetes/client-node';
 
 export interface KubeOptions { kubeconfig?: string; context?: string }
 
 export class Kube {
   readonly core: k8s.CoreV1Api;
   readonly apps: k8s.AppsV1Api;
+  readonly discovery: k8s.DiscoveryV1Api;
   constructor(readonly kc: k8s.KubeConfig) {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
+    this.discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
   }
 
   static load(o: KubeOptions = {}): Kube {

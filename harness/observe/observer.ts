@@ -1,0 +1,172 @@
+// Watches nodes, the workloads' pods and controllers, and EndpointSlices, and writes what changed to
+// the run's timeline: node readiness, each pod's node/readiness/deletion, desired replicas, ready
+// endpoints per service, and gaps while the apiserver cannot be reached.
+import { isNodeReady, type Kube, type V1Deployment, type V1EndpointSlice, type V1Node, type V1Pod } from '../k8s/index.js';
+import { ListWatch } from '../k8s/watch.js';
+import type { Recorder } from '../timeline.js';
+
+export interface WorkloadRef { namespace: string; selector: string }
+
+export function workloadKey(w: WorkloadRef): string {
+  return `${w.namespace}/${w.selector}`;
+}
+
+/** Equality-based selectors (`a=b,c=d`, also `a==b`) as a map; set-based forms are not supported. */
+export function parseSelector(sel: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of sel.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9./_-]+)\s*==?\s*([A-Za-z0-9._-]*)$/.exec(part);
+    if (!m) throw new Error(`selector "${sel}": only equality terms (key=value) are supported, got "${part}"`);
+    out[m[1]] = m[2];
+  }
+  return out;
+}
+
+const matches = (labels: Record<string, string> | undefined, sel: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels?.[k] === v);
+
+interface PodState { node?: string; ready: boolean; deleted: boolean; created: number }
+
+export class Observer {
+  readonly nodes = new Map<string, { ready: boolean; zone?: string }>();
+  readonly pods = new Map<string, PodState & { workload: string }>();
+  readonly desired = new Map<string, number>();
+  private readonly deployments = new Map<string, V1Deployment>();
+  private readonly endpoints = new Map<string, number>();
+  private readonly slices = new Map<string, V1EndpointSlice>();
+  private readonly watches: ListWatch<never>[] = [];
+  private started = false;
+
+  constructor(private readonly kube: Kube, private readonly rec: Recorder, readonly workloads: WorkloadRef[]) {}
+
+  private gapHandlers(resource: string) {
+    let start = 0;
+    let error = '';
+    return {
+      onGap: (e: string) => { start = this.rec.now(); error = e; },
+      onGapEnd: () => this.rec.add({ t: start, type: 'gap', resource, error, end: this.rec.now() }),
+    };
+  }
+
+  private node(n: V1Node, deleted = false): void {
+    const name = n.metadata!.name!;
+    const ready = !deleted && isNodeReady(n);
+    const zone = n.metadata?.labels?.['topology.kubernetes.io/zone'];
+    const prev = this.nodes.get(name);
+    if (deleted) this.nodes.delete(name);
+    else this.nodes.set(name, { ready, zone });
+    if (!prev || prev.ready !== ready || deleted) this.rec.add({ type: 'node', name, zone, ready });
+  }
+
+  private pod(w: string, p: V1Pod, deleted = false): void {
+    const key = `${p.metadata!.namespace}/${p.metadata!.name}`;
+    const prev = this.pods.get(key);
+    const state: PodState = {
+      node: p.spec?.nodeName,
+      ready: !deleted && (p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false),
+      deleted: deleted || !!p.metadata?.deletionTimestamp,
+      created: prev?.created ?? (this.started ? this.rec.now() : -1),
+    };
+    if (prev && prev.node === state.node && prev.ready === state.ready && prev.deleted === state.deleted) return;
+    if (deleted) this.pods.delete(key);
+    else this.pods.set(key, { ...state, workload: w });
+    this.rec.add({ type: 'pod', key, workload: w, ...state });
+  }
+
+  private recomputeDesired(w: WorkloadRef): void {
+    const sel = parseSelector(w.selector);
+    let n = 0;
+    for (const d of this.deployments.values()) {
+      if (d.metadata?.namespace === w.namespace && matches(d.spec?.template?.metadata?.labels, sel)) n += d.spec?.replicas ?? 1;
+    }
+    const key = workloadKey(w);
+    if (this.desired.get(key) !== n) {
+      this.desired.set(key, n);
+      this.rec.add({ type: 'workload', workload: key, desired: n });
+    }
+  }
+
+  private recomputeEndpoints(): void {
+    const per = new Map<string, number>();
+    for (const s of this.slices.values()) {
+      const svc = `${s.metadata?.namespace}/${s.metadata?.labels?.['kubernetes.io/service-name']}`;
+      per.set(svc, (per.get(svc) ?? 0) + (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length);
+    }
+    for (const [svc, n] of per) {
+      if (this.endpoints.get(svc) !== n) { this.endpoints.set(svc, n); this.rec.add({ type: 'endpoints', service: svc, ready: n }); }
+    }
+  }
+
+  async start(): Promise<void> {
+    const core = this.kube.core;
+    const add = <T>(lw: ListWatch<T & { metadata?: object }>) => { this.watches.push(lw as unknown as ListWatch<never>); return lw.start(); };
+    const starts: Promise<void>[] = [];
+    starts.push(add(new ListWatch<V1Node>(this.kube, '/api/v1/nodes', () => core.listNode(), {
+      onList: (items) => {
+        const seen = new Set(items.map((n) => n.metadata!.name!));
+        for (const name of [...this.nodes.keys()]) if (!seen.has(name)) this.node({ metadata: { name } }, true);
+        for (const n of items) this.node(n);
+      },
+      onEvent: (type, n) => this.node(n, type === 'DELETED'),
+      ...this.gapHandlers('nodes'),
+    })));
+    const namespaces = [...new Set(this.workloads.map((w) => w.namespace))];
+    for (const w of this.workloads) {
+      const key = workloadKey(w);
+      starts.push(add(new ListWatch<V1Pod>(this.kube, `/api/v1/namespaces/${w.namespace}/pods?labelSelector=${encodeURIComponent(w.selector)}`,
+        () => core.listNamespacedPod({ namespace: w.namespace, labelSelector: w.selector }), {
+          onList: (items) => {
+            const seen = new Set(items.map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`));
+            for (const [k, p] of [...this.pods]) if (p.workload === key && !seen.has(k)) this.pod(key, { metadata: { namespace: k.split('/')[0], name: k.split('/')[1] } }, true);
+            for (const p of items) this.pod(key, p);
+          },
+          onEvent: (type, p) => this.pod(key, p, type === 'DELETED'),
+          ...this.gapHandlers(`pods ${key}`),
+        })));
+    }
+    for (const ns of namespaces) {
+      starts.push(add(new ListWatch<V1Deployment>(this.kube, `/apis/apps/v1/namespaces/${ns}/deployments`, () => this.kube.apps.listNamespacedDeployment({ namespace: ns }), {
+        onList: (items) => { for (const [k, d] of [...this.deployments]) if (d.metadata?.namespace === ns) this.deployments.delete(k); for (const d of items) this.deployments.set(`${ns}/${d.metadata!.name}`, d); for (const w of this.workloads) this.recomputeDesired(w); },
+        onEvent: (type, d) => { const k = `${ns}/${d.metadata!.name}`; if (type === 'DELETED') this.deployments.delete(k); else this.deployments.set(k, d); for (const w of this.workloads) this.recomputeDesired(w); },
+        ...this.gapHandlers(`deployments ${ns}`),
+      })));
+      starts.push(add(new ListWatch<V1EndpointSlice>(this.kube, `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, () => this.kube.discovery.listNamespacedEndpointSlice({ namespace: ns }), {
+        onList: (items) => { for (const [k] of [...this.slices]) if (k.startsWith(`${ns}/`)) this.slices.delete(k); for (const s of items) this.slices.set(`${ns}/${s.metadata!.name}`, s); this.recomputeEndpoints(); },
+        onEvent: (type, s) => { const k = `${ns}/${s.metadata!.name}`; if (type === 'DELETED') this.slices.delete(k); else this.slices.set(k, s); this.recomputeEndpoints(); },
+        ...this.gapHandlers(`endpointslices ${ns}`),
+      })));
+    }
+    await Promise.all(starts);
+    this.started = true;
+  }
+
+  stop(): void {
+    for (const w of this.watches) w.stop();
+  }
+
+  /** Healthy replicas per workload: Ready, not terminating, on a Ready node not in `faulted`. */
+  healthy(faulted: Set<string> = new Set()): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const w of this.workloads) m.set(workloadKey(w), 0);
+    for (const p of this.pods.values()) {
+      if (p.deleted || !p.ready || !p.node) continue;
+      if (!this.nodes.get(p.node)?.ready || faulted.has(p.node)) continue;
+      m.set(p.workload, (m.get(p.workload) ?? 0) + 1);
+    }
+    return m;
+  }
+
+  /** Every workload at its desired replicas on healthy nodes, and every node Ready. */
+  steady(faulted: Set<string> = new Set()): { ok: boolean; why: string[] } {
+    const why: string[] = [];
+    const h = this.healthy(faulted);
+    for (const w of this.workloads) {
+      const k = workloadKey(w);
+      const want = this.desired.get(k) ?? 0;
+      if (!want) why.push(`${k}: no Deployment with pods matching the selector`);
+      else if ((h.get(k) ?? 0) < want) why.push(`${k}: ${h.get(k) ?? 0}/${want} ready on healthy nodes`);
+    }
+    const notReady = [...this.nodes].filter(([, n]) => !n.ready).map(([name]) => name);
+    if (notReady.length) why.push(`nodes not Ready: ${notReady.join(', ')}`);
+    return { ok: why.length === 0, why };
+  }
+}

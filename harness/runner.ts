@@ -1,0 +1,180 @@
+// Runs one scenario: observe, steady-state check, inject, hold (with stop conditions), revert,
+// recovery, then judge the recorded timeline against the SLOs. Mocha drives it (runWithMocha): the
+// scenario is a suite, each SLO an `it`, and injection/revert live in hooks that always run.
+import fs from 'node:fs';
+import path from 'node:path';
+import Mocha from 'mocha';
+import { ExitCode, HarnessError, invalid } from './exit-codes.js';
+import { injectAndRevert, makeFault, type FaultContext, type FaultRunResult, type Plan } from './faults/index.js';
+import { Observer, workloadKey } from './observe/observer.js';
+import { Prober } from './probes/prober.js';
+import { Recorder, type Timeline } from './timeline.js';
+import { analyze, type Analysis } from './slo/analyze.js';
+import { evaluate, formatMeasured, type Verdict } from './slo/evaluate.js';
+import { formatDuration } from './duration.js';
+import type { Scenario } from './scenario.js';
+import type { ResolvedTarget } from './target.js';
+
+export interface RunDeps {
+  t: ResolvedTarget;
+  ctx: FaultContext;
+  stateDir: string;
+  log: (m: string) => void;
+  signal?: AbortSignal;
+}
+
+export type VerdictName = 'pass' | 'fail' | 'aborted' | 'error' | 'revert-failed' | 'invalid';
+
+export interface ScenarioResult {
+  scenario: string;
+  verdict: VerdictName;
+  exitCode: number;
+  startedAt: string;
+  endedAt: string;
+  seed: number;
+  runId: string;
+  plan?: Plan;
+  fault?: Pick<FaultRunResult, 'injectedAt' | 'revertedAt' | 'revert' | 'journal'>;
+  verdicts: Verdict[];
+  analysis?: Analysis;
+  timeline: Timeline;
+  error?: string;
+  errorDetails?: string[];
+}
+
+import { sleep } from './faults/types.js';
+
+export async function executeScenario(s: Scenario, d: RunDeps): Promise<ScenarioResult> {
+  const rec = new Recorder();
+  const startedAt = new Date().toISOString();
+  const res: ScenarioResult = { scenario: s.name, verdict: 'error', exitCode: ExitCode.Error, startedAt, endedAt: startedAt, seed: d.ctx.seed, runId: d.ctx.runId, verdicts: [], timeline: rec.timeline() };
+  const observer = new Observer(d.t.kube, rec, s.workloads);
+  const probes = s.probes.map((p) => new Prober({ name: p.name, url: p.url, rate: p.rate, timeoutMs: p.timeout, expectStatus: p.expectStatus }, rec));
+  let faulted = new Set<string>();
+  try {
+    await observer.start();
+    const fault = makeFault(d.ctx, s.fault);
+    const plan = (res.plan = await fault.plan());
+    d.log(`plan: ${plan.summary}`);
+    for (const l of plan.lines) d.log(`  - ${l}`);
+    faulted = new Set(((plan.resources.nodes as Array<{ name: string }> | undefined) ?? []).map((n) => n.name));
+
+    // ---- steady state ----
+    rec.add({ type: 'phase', phase: 'steady' });
+    for (const p of probes) p.begin();
+    d.log(`steady state: checking for ${formatDuration(s.steady)}`);
+    await sleep(s.steady, d.signal);
+    if (d.signal?.aborted) throw d.signal.reason;
+    const st = observer.steady();
+    const probeProblems = probes.map((p) => ({ p, a: p.windowAvailability(s.steady) })).filter((x) => x.a === undefined || x.a < 99).map((x) => `probe ${x.p.spec.name}: ${x.a === undefined ? 'no attempts' : `${x.a.toFixed(1)}% ok`} (needs 99%)`);
+    if (!st.ok || probeProblems.length) throw invalid('steady-state check failed; nothing was injected', [...st.why, ...probeProblems]);
+
+    // ---- fault ----
+    rec.add({ type: 'phase', phase: 'fault' });
+    rec.add({ type: 'fault', action: 'injected', nodes: [...faulted] });
+    d.log(`injecting: ${plan.summary}`);
+    const fr = await injectAndRevert(d.ctx, fault, plan, s.fault, {
+      stateDir: d.stateDir, target: d.t.kind, signal: d.signal,
+      // node recovery counts from the moment the revert starts
+      onReverting: () => rec.add({ type: 'fault', action: 'reverted', nodes: [...faulted] }),
+      during: async (_plan, signal) => {
+        const t0 = rec.now();
+        let lastLog = 0;
+        while (rec.now() - t0 < s.fault.duration && !signal.aborted) {
+          await sleep(250, signal);
+          for (const a of s.abort) {
+            const prober = probes.find((p) => p.spec.name === a.probe)!;
+            if (rec.now() - t0 < a.window) continue;
+            const av = prober.windowAvailability(a.window);
+            if (av !== undefined && av < a.availabilityBelow) throw new HarnessError(`stop condition: ${a.probe} availability ${av.toFixed(1)}% over ${formatDuration(a.window)} is below ${a.availabilityBelow}%`, ExitCode.Aborted);
+          }
+          if (rec.now() - lastLog > 10_000) {
+            lastLog = rec.now();
+            const h = observer.healthy(faulted);
+            d.log(`fault ${formatDuration(rec.now() - t0)}/${formatDuration(s.fault.duration)}: ${s.workloads.map((w) => `${workloadKey(w)} ${h.get(workloadKey(w)) ?? 0}/${observer.desired.get(workloadKey(w)) ?? 0}`).join(', ')}; ${probes.map((p) => `${p.spec.name} ${p.windowAvailability(10_000)?.toFixed(0) ?? '—'}%`).join(', ')}`);
+          }
+        }
+      },
+    });
+    rec.add({ type: 'note', text: `revert finished: ${fr.revert.actions.join('; ') || 'nothing to undo'}` });
+    res.fault = { injectedAt: fr.injectedAt, revertedAt: fr.revertedAt, revert: fr.revert, journal: fr.journal };
+    for (const a of fr.revert.actions) d.log(`reverted: ${a}`);
+
+    // ---- recovery ----
+    rec.add({ type: 'phase', phase: 'recovery' });
+    if (!fr.revert.leftovers.length) {
+      d.log(`recovery: waiting until every workload is healed and every node Ready for ${formatDuration(s.settle)} (at most ${formatDuration(s.recoveryTimeout)})`);
+      const t0 = rec.now();
+      let since: number | undefined;
+      while (rec.now() - t0 < s.recoveryTimeout) {
+        if (observer.steady().ok) { since ??= rec.now(); if (rec.now() - since >= s.settle) break; } else since = undefined;
+        await sleep(250);
+      }
+    }
+    rec.add({ type: 'phase', phase: 'end' });
+    if (fr.error) { res.error = fr.error.message; res.errorDetails = fr.error instanceof HarnessError ? fr.error.details : []; }
+    res.exitCode = fr.exitCode;
+  } catch (err) {
+    res.error = (err as Error).message;
+    res.errorDetails = err instanceof HarnessError ? err.details : [];
+    res.exitCode = err instanceof HarnessError ? err.exitCode : ExitCode.Error;
+    if (!res.timeline.events.some((e) => e.type === 'phase' && e.phase === 'end')) rec.add({ type: 'phase', phase: 'end' });
+  } finally {
+    await Promise.all(probes.map((p) => p.stop()));
+    observer.stop();
+  }
+  res.endedAt = new Date().toISOString();
+  res.timeline = rec.timeline();
+  if (res.fault) {
+    res.analysis = analyze(res.timeline, { settleMs: s.settle });
+    res.verdicts = evaluate(s.slos, res.analysis);
+    if (res.exitCode === ExitCode.Ok && res.verdicts.some((v) => !v.pass)) res.exitCode = ExitCode.SloBreached;
+  }
+  res.verdict = ({ [ExitCode.Ok]: 'pass', [ExitCode.SloBreached]: 'fail', [ExitCode.Aborted]: 'aborted', [ExitCode.Error]: 'error', [ExitCode.RevertIncomplete]: 'revert-failed', [ExitCode.Invalid]: 'invalid' } as Record<number, VerdictName>)[res.exitCode] ?? 'error';
+  return res;
+}
+
+/** Mocha: the scenario is a suite; executing it is the `before` hook; each SLO is an `it`. */
+export async function runWithMocha(s: Scenario, d: RunDeps, reporter = 'spec'): Promise<ScenarioResult> {
+  const mocha = new Mocha({ reporter, timeout: 0, color: process.stdout.isTTY });
+  const suite = Mocha.Suite.create(mocha.suite, `scenario ${s.name}: ${s.description}`);
+  let result: ScenarioResult | undefined;
+  suite.beforeAll(`precheck, inject ${s.fault.kind}, hold, revert, recover`, async function () {
+    result = await executeScenario(s, d);
+    if (!result.fault) throw new HarnessError(result.error ?? 'the run did not inject the fault', result.exitCode as never, result.errorDetails);
+  });
+  for (const name of Object.keys(s.slos)) {
+    suite.addTest(new Mocha.Test(name, function () {
+      const v = result!.verdicts.find((x) => x.name === name)!;
+      if (!v.pass) throw new Error(`${v.objective} — measured ${formatMeasured(v)} (${v.detail})`);
+    }));
+  }
+  suite.afterAll('revert (always)', async function () {
+    // executeScenario reverts in its own `finally`; this hook only proves it, from the journal.
+    if (result?.fault?.journal) {
+      const { Journal } = await import('./journal.js');
+      const j = Journal.open(result.fault.journal);
+      if (!j.closed && !result.fault.revert.leftovers.length) throw new Error(`run ${j.runId} is not closed in its journal`);
+    }
+  });
+  await new Promise<void>((resolve) => mocha.run(() => resolve()));
+  if (!result) throw new Error('the scenario did not run');
+  return result;
+}
+
+export function writeReport(dir: string, r: ScenarioResult, extra: Record<string, unknown>): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'report.json');
+  const report = {
+    schemaVersion: 1, ...extra,
+    scenario: r.scenario, verdict: r.verdict, exitCode: r.exitCode, startedAt: r.startedAt, endedAt: r.endedAt, seed: r.seed, runId: r.runId,
+    faults: r.plan ? [{ kind: r.plan.kind, summary: r.plan.summary, targets: r.plan.resources, injectedAt: r.fault?.injectedAt, revertedAt: r.fault?.revertedAt, reverted: r.fault?.revert.actions, leftovers: r.fault?.revert.leftovers }] : [],
+    slos: r.verdicts.map((v) => ({ name: v.name, objective: v.objective, measured: v.measured, unit: v.unit, pass: v.pass, detail: v.detail })),
+    phases: r.analysis?.phases, workloads: r.analysis?.workloads, nodeRecoveryMs: r.analysis?.nodeRecoveryMs,
+    probes: r.analysis ? Object.fromEntries(Object.entries(r.analysis.probes).map(([n, ph]) => [n, Object.fromEntries(Object.entries(ph).map(([p, st]) => [p, { attempts: st.attempts, successes: st.successes, availability: st.availability, p50: st.p50, p90: st.p90, p95: st.p95, p99: st.p99, max: st.max, maxOutageMs: st.maxOutageMs }]))])) : {},
+    gaps: r.analysis?.gaps, error: r.error, errorDetails: r.errorDetails,
+    timeline: r.timeline,
+  };
+  fs.writeFileSync(file, JSON.stringify(report, null, 2));
+  return file;
+}

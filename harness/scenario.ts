@@ -1,0 +1,153 @@
+// Scenario files: data, typed with defineScenario, validated at load time (zod) with the file, the
+// line and the field in every error, before anything is injected.
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { FaultSpec, Limits, describeIssues, type FaultSpecInput } from './faults/spec.js';
+import { parseDuration } from './duration.js';
+import { parseSlo, SloSyntaxError } from './slo/grammar.js';
+import { invalid } from './exit-codes.js';
+import { REPO_ROOT } from './target.js';
+
+const durationMs = z.string().transform((s, ctx) => {
+  try {
+    const ms = parseDuration(s);
+    if (ms <= 0) ctx.addIssue({ code: 'custom', message: `must be positive, got "${s}"` });
+    return ms;
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'write a percentage like 50%').transform((s) => Number(s.slice(0, -1)));
+
+export const ProbeSchema = z.object({
+  /** referenced by SLOs: availability(name), p99(name), … */
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+  /** http(s) URL; ${VAR} expands from the environment (the lab's .lab/env for the lab target) */
+  url: z.string().min(1),
+  /** requests per second, sent open-loop */
+  rate: z.number().positive().max(1000),
+  /** a request without an answer by then is a failure counted at this latency */
+  timeout: durationMs.prefault('2s'),
+  /** statuses that count as success (default 2xx/3xx) */
+  expectStatus: z.array(z.number().int().min(100).max(599)).optional(),
+}).strict();
+
+export const ScenarioSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+  description: z.string().min(1),
+  fault: FaultSpec,
+  /** what must self-heal: pods by namespace and equality label selector */
+  workloads: z.array(z.object({ namespace: z.string().min(1).default('default'), selector: z.string().regex(/^[A-Za-z0-9./_-]+==?[A-Za-z0-9._-]*(,[A-Za-z0-9./_-]+==?[A-Za-z0-9._-]*)*$/, 'an equality label selector like app=demo') }).strict()).min(1),
+  probes: z.array(ProbeSchema).default([]),
+  /** name → objective in the SLO grammar (see README) */
+  slos: z.record(z.string(), z.string()).refine((r) => Object.keys(r).length > 0, 'at least one SLO'),
+  limits: Limits,
+  /** probes must succeed this long before the fault (the steady-state check) */
+  steady: durationMs.prefault('10s'),
+  /** healthy this long counts as recovered */
+  settle: durationMs.prefault('10s'),
+  /** give up waiting for recovery after this long (after the revert) */
+  recoveryTimeout: durationMs.prefault('5m'),
+  /** stop conditions: revert at once and exit 3 when a probe's availability over the window falls below the floor */
+  abort: z.array(z.object({ probe: z.string(), availabilityBelow: percent, window: durationMs }).strict()).default([]),
+}).strict().superRefine((s, ctx) => {
+  const names = new Set(s.probes.map((p) => p.name));
+  for (const [key, text] of Object.entries(s.slos)) {
+    try {
+      const slo = parseSlo(text);
+      if (slo.probe && !names.has(slo.probe)) ctx.addIssue({ code: 'custom', path: ['slos', key], message: `no probe named "${slo.probe}" (probes: ${[...names].join(', ') || 'none'})` });
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['slos', key], message: err instanceof SloSyntaxError ? err.message : String(err) });
+    }
+  }
+  for (const [i, a] of s.abort.entries()) if (!names.has(a.probe)) ctx.addIssue({ code: 'custom', path: ['abort', i, 'probe'], message: `no probe named "${a.probe}"` });
+  if (new Set(s.probes.map((p) => p.name)).size !== s.probes.length) ctx.addIssue({ code: 'custom', path: ['probes'], message: 'probe names must be unique' });
+});
+
+export type ScenarioInput = Omit<z.input<typeof ScenarioSchema>, 'fault'> & { fault: FaultSpecInput };
+export type Scenario = z.output<typeof ScenarioSchema> & { file: string };
+
+/** Types a scenario file; validation happens when the harness loads it. */
+export function defineScenario(s: ScenarioInput): ScenarioInput {
+  return s;
+}
+
+export const SCENARIO_DIR = path.join(REPO_ROOT, 'scenarios');
+
+export function scenarioFile(nameOrPath: string): string {
+  if (/[/\\]|\.ts$/.test(nameOrPath)) return path.resolve(nameOrPath);
+  return path.join(SCENARIO_DIR, `${nameOrPath}.ts`);
+}
+
+export function listScenarios(): string[] {
+  if (!fs.existsSync(SCENARIO_DIR)) return [];
+  return fs.readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+}
+
+/** The line of the deepest key of `issuePath` found in order in the source (1-based), else undefined. */
+export function lineOf(source: string, issuePath: Array<string | number>): number | undefined {
+  const lines = source.split('\n');
+  let from = 0;
+  let found: number | undefined;
+  for (const key of issuePath) {
+    if (typeof key === 'number') continue;
+    const re = new RegExp(`(^|[\\s{,])(['"]?)${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\2\\s*:`);
+    const i = lines.findIndex((l, k) => k >= from && re.test(l));
+    if (i < 0) break;
+    found = i + 1;
+    from = i;
+  }
+  return found;
+}
+
+export async function loadScenario(nameOrPath: string): Promise<Scenario> {
+  const file = scenarioFile(nameOrPath);
+  const rel = path.relative(process.cwd(), file) || file;
+  if (!fs.existsSync(file)) {
+    const known = listScenarios();
+    throw invalid(`no scenario "${nameOrPath}" (${rel} does not exist); known: ${known.join(', ') || 'none'}`);
+  }
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (err) {
+    const e = err as Error;
+    const at = (e.stack ?? '').split('\n').map((l) => /\(?((?:file:\/\/)?[^()\s]+\.ts):(\d+):\d+\)?/.exec(l)).find((m) => m && m[1].replace('file://', '') === file);
+    throw invalid(`${rel}${at ? `:${at[2]}` : ''}: the scenario file failed to load: ${e.name}: ${e.message}`);
+  }
+  if (mod.default === undefined) throw invalid(`${rel}: no default export; write \`export default defineScenario({ … })\``);
+  const r = ScenarioSchema.safeParse(mod.default);
+  if (!r.success) {
+    const source = fs.readFileSync(file, 'utf8');
+    const lines = r.error.issues.map((i) => {
+      const line = lineOf(source, i.path as Array<string | number>);
+      return `${rel}${line ? `:${line}` : ''}: ${describeIssues(new z.ZodError([i]))[0]}`;
+    });
+    throw invalid(`${rel}: invalid scenario`, lines);
+  }
+  return { ...r.data, file };
+}
+
+/** Expands ${VAR} in probe URLs; a variable left unset is an error naming the probe. */
+export function expandProbeUrls(s: Scenario, env: Record<string, string | undefined>, loopbackOnly: boolean): Scenario {
+  const probes = s.probes.map((p, i) => {
+    const url = p.url.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, v: string) => {
+      const val = env[v];
+      if (val === undefined || val === '') throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].url: \${${v}} is not set${v.startsWith('LAB_') ? ' (it comes from the lab\'s .lab/env: run `npm run lab -- up`)' : ''}`);
+      return val;
+    });
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].url: "${url}" is not a URL`);
+    }
+    if (!/^https?:$/.test(u.protocol)) throw invalid(`probes[${i}].url: only http and https probes are supported, got ${u.protocol}`);
+    if (loopbackOnly && !/^(127(?:\.\d{1,3}){3}|localhost|\[::1\])$/.test(u.hostname)) throw invalid(`probes[${i}].url: the lab target probes only 127.0.0.1, got ${u.hostname}`);
+    return { ...p, url };
+  });
+  return { ...s, probes };
+}

@@ -1,0 +1,61 @@
+// Verdicts: each SLO against the analysis of the recorded timeline. Pure.
+import { compare, parseSlo, type Slo } from './grammar.js';
+import type { Analysis } from './analyze.js';
+
+export interface Verdict {
+  name: string;
+  objective: string;
+  /** measured value in `unit`; null when it could not be measured (never reached, no samples) */
+  measured: number | null;
+  unit: Slo['unit'];
+  pass: boolean;
+  detail: string;
+}
+
+export function measure(slo: Slo, a: Analysis): { value: number | null; detail: string } {
+  switch (slo.metric) {
+    case 'recovery':
+      return a.recoveryMs === undefined
+        ? { value: null, detail: `not every workload self-healed within the run (${a.workloads.map((w) => `${w.workload}: ${w.recoveryMs === undefined ? 'no' : 'yes'}`).join(', ')})` }
+        : { value: a.recoveryMs, detail: a.workloads.map((w) => `${w.workload}: detect ${fmt(w.detectMs)}, reschedule ${fmt(w.rescheduleMs)}, ready ${fmt(w.readyMs)}, recovered ${fmt(w.recoveryMs)}`).join('; ') };
+    case 'node-recovery':
+      return a.nodeRecoveryMs === undefined ? { value: null, detail: 'not every node was Ready again within the run' } : { value: a.nodeRecoveryMs, detail: 'from revert until every node was Ready' };
+    default: {
+      const p = a.probes[slo.probe!];
+      if (!p) return { value: null, detail: `no probe named "${slo.probe}" ran` };
+      const s = p[slo.phase];
+      if (!s.attempts) return { value: null, detail: `probe ${slo.probe} made no attempts in phase ${slo.phase}` };
+      const detail = `${s.successes}/${s.attempts} ok in phase ${slo.phase}`;
+      if (slo.metric === 'availability') return { value: round(s.availability, 3), detail };
+      if (slo.metric === 'errors') return { value: s.errors, detail };
+      if (slo.metric === 'max-outage') return { value: s.maxOutageMs, detail };
+      return { value: s.percentile(slo.percentile!), detail: `${detail}; latency from intended send time, failures at their timeout` };
+    }
+  }
+}
+
+export function evaluate(slos: Record<string, string>, a: Analysis): Verdict[] {
+  return Object.entries(slos).map(([name, text]) => {
+    const slo = parseSlo(text);
+    const m = measure(slo, a);
+    const pass = m.value !== null && compare(m.value, slo.op, slo.value);
+    return { name, objective: text, measured: m.value, unit: slo.unit, pass, detail: m.detail };
+  });
+}
+
+export function formatMeasured(v: Verdict): string {
+  if (v.measured === null) return 'not measured';
+  if (v.unit === 'percent') return `${v.measured}%`;
+  if (v.unit === 'count') return String(v.measured);
+  return fmt(v.measured);
+}
+
+function fmt(ms: number | undefined): string {
+  if (ms === undefined) return '—';
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+function round(v: number, d: number): number {
+  const k = 10 ** d;
+  return Math.floor(v * k) / k;
+}

@@ -1,0 +1,18 @@
+import { defineScenario } from '../harness/index.js';
+
+// The container runtime a node reports (containerd on today's AMIs, docker on older ones, per
+// status.nodeInfo.containerRuntimeVersion) is stopped on one node for 45 seconds. kubelet reports the
+// node NotReady at once; its pods stop serving and must be replaced elsewhere.
+export default defineScenario({
+  name: 'docker-kill',
+  description: 'Stop the container runtime (containerd or docker) on one node for 45 seconds',
+  fault: { kind: 'daemon-kill', daemon: 'runtime', mode: 'stop', count: 1, duration: '45s' },
+  workloads: [{ namespace: 'default', selector: 'app=demo' }],
+  probes: [{ name: 'demo', url: '${LAB_SERVICE_URL}/', rate: 20, timeout: '2s' }],
+  slos: {
+    'pods ready again': 'recovery < 2m',
+    'node ready after the runtime returns': 'node-recovery < 1m',
+    'demo availability': 'availability(demo) >= 97%',
+    'demo longest outage': 'max-outage(demo) < 5s',
+  },
+});
