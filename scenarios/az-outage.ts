@@ -12,7 +12,7 @@ export default defineScenario({
   slos: {
     'pods ready again': 'recovery < 5m',
     'nodes ready after the zone returns': 'node-recovery < 1m',
-    'demo availability': 'availability(demo) >= 95%',
+    'demo availability': 'availability(demo) >= 92%',
     'demo p95 latency': 'p95(demo) < 2s',
     'demo longest outage': 'max-outage(demo) < 10s',
   },

@@ -12,7 +12,7 @@ export default defineScenario({
   slos: {
     'pods ready again': 'recovery < 2m',
     'node ready after the runtime returns': 'node-recovery < 1m',
-    'demo availability': 'availability(demo) >= 97%',
+    'demo availability': 'availability(demo) >= 93%',
     'demo longest outage': 'max-outage(demo) < 5s',
   },
 });

@@ -12,7 +12,7 @@ export default defineScenario({
   slos: {
     'pods ready again': 'recovery < 2m',
     'node back after start': 'node-recovery < 1m',
-    'demo availability': 'availability(demo) >= 95%',
+    'demo availability': 'availability(demo) >= 94%',
     'demo p90 latency': 'p90(demo) < 500ms',
     'demo longest outage': 'max-outage(demo) < 5s',
   },
