@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { Aws, checkEndpoint, makeClients, type TargetKind } from './aws/index.js';
 import { Kube } from './k8s/index.js';
 import { invalid } from './exit-codes.js';
+import { readEnvFile } from '../lab/envfile.js';
 import type { Guard } from './faults/targets.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -56,15 +57,6 @@ export interface ResolvedTarget {
   env: Record<string, string>;
 }
 
-export function parseEnvFile(file: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
-    if (m) out[m[1]] = m[2].replace(/^'|'$/g, '').replaceAll(`'\\''`, "'");
-  }
-  return out;
-}
-
 export async function resolveTarget(o: TargetOptions): Promise<ResolvedTarget> {
   const cfg = loadTargets(o.config);
   const entry = cfg[o.target];
@@ -79,7 +71,7 @@ export async function resolveTarget(o: TargetOptions): Promise<ResolvedTarget> {
       const { labPaths } = await import('../lab/paths.js');
       await labUp({ ...DEFAULT_OPTIONS, clusterName: env.LAB_CLUSTER_NAME ?? DEFAULT_OPTIONS.clusterName }, (m) => o.log(`[lab] ${m}`), labPaths(labDir));
     }
-    const labEnv = parseEnvFile(envFile);
+    const labEnv = readEnvFile(envFile);
     const region = o.region ?? labEnv.AWS_REGION;
     if (!entry.regions.includes(region)) throw invalid(`region ${region} is not allowed for the lab target (chaos.targets.json lab.regions: ${entry.regions.join(', ')})`);
     checkEndpoint('lab', labEnv.AWS_ENDPOINT_URL);

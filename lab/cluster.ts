@@ -15,6 +15,7 @@ import { HEARTBEAT_SELECTOR, initialNodes, LAB_REGION, LAB_ZONES, type LabNodeSp
 import { auditPolicyYaml, DEMO, demoObjects, kwokStagesYaml, nodeObject } from './manifests.js';
 import { ensureObject, labKube, nodeReady, type LabKube } from './kube.js';
 import { WorldLog } from './world.js';
+export { readEnvFile } from './envfile.js';
 
 export interface LabOptions {
   clusterName: string;
@@ -84,17 +85,6 @@ export function writeEnvFile(paths: LabPaths, state: LabState, extra: Record<str
   const lines = ['# written by `npm run lab -- up`; source it: . .lab/env'];
   for (const [k, v] of Object.entries(vars)) lines.push(`export ${k}=${q(v)}`);
   fs.writeFileSync(paths.env, lines.join('\n') + '\n');
-}
-
-/** Parses a shell-sourceable env file written by writeEnvFile (single-quoted values only). */
-export function readEnvFile(file: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
-    if (!m) continue;
-    out[m[1]] = m[2].replace(/^'|'$/g, '').replaceAll(`'\\''`, "'");
-  }
-  return out;
 }
 
 function writePki(paths: LabPaths): string {
