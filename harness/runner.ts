@@ -172,9 +172,26 @@ export function writeReport(dir: string, r: ScenarioResult, extra: Record<string
     slos: r.verdicts.map((v) => ({ name: v.name, objective: v.objective, measured: v.measured, unit: v.unit, pass: v.pass, detail: v.detail })),
     phases: r.analysis?.phases, workloads: r.analysis?.workloads, nodeRecoveryMs: r.analysis?.nodeRecoveryMs,
     probes: r.analysis ? Object.fromEntries(Object.entries(r.analysis.probes).map(([n, ph]) => [n, Object.fromEntries(Object.entries(ph).map(([p, st]) => [p, { attempts: st.attempts, successes: st.successes, availability: st.availability, p50: st.p50, p90: st.p90, p95: st.p95, p99: st.p99, max: st.max, maxOutageMs: st.maxOutageMs }]))])) : {},
+    series: perSecond(r.timeline),
     gaps: r.analysis?.gaps, error: r.error, errorDetails: r.errorDetails,
     timeline: r.timeline,
   };
   fs.writeFileSync(file, JSON.stringify(report, null, 2));
   return file;
+}
+
+/** Per-second probe series (by intended send time): attempts, successes and the slowest latency. */
+export function perSecond(tl: Timeline): Record<string, Array<{ second: number; attempts: number; ok: number; maxLatencyMs: number }>> {
+  const out: Record<string, Map<number, { second: number; attempts: number; ok: number; maxLatencyMs: number }>> = {};
+  for (const e of tl.events) {
+    if (e.type !== 'probe') continue;
+    const m = (out[e.probe] ??= new Map());
+    const sec = Math.floor(e.t / 1000);
+    const b = m.get(sec) ?? { second: sec, attempts: 0, ok: 0, maxLatencyMs: 0 };
+    b.attempts++;
+    if (e.ok) b.ok++;
+    b.maxLatencyMs = Math.max(b.maxLatencyMs, Math.round(e.latency));
+    m.set(sec, b);
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, m]) => [k, [...m.values()].sort((a, b) => a.second - b.second)]));
 }

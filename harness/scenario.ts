@@ -42,8 +42,14 @@ export const ScenarioSchema = z.object({
   /** what must self-heal: pods by namespace and equality label selector */
   workloads: z.array(z.object({ namespace: z.string().min(1).default('default'), selector: z.string().regex(/^[A-Za-z0-9./_-]+==?[A-Za-z0-9._-]*(,[A-Za-z0-9./_-]+==?[A-Za-z0-9._-]*)*$/, 'an equality label selector like app=demo') }).strict()).min(1),
   probes: z.array(ProbeSchema).default([]),
-  /** name → objective in the SLO grammar (see README) */
-  slos: z.record(z.string(), z.string()).refine((r) => Object.keys(r).length > 0, 'at least one SLO'),
+  /** name → objective in the SLO grammar (see README); syntax is checked per SLO, even when other fields are wrong */
+  slos: z.record(z.string(), z.string().superRefine((text, ctx) => {
+    try {
+      parseSlo(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof SloSyntaxError ? err.message : String(err) });
+    }
+  })).refine((r) => Object.keys(r).length > 0, 'at least one SLO'),
   limits: Limits,
   /** probes must succeed this long before the fault (the steady-state check) */
   steady: durationMs.prefault('10s'),
@@ -56,12 +62,8 @@ export const ScenarioSchema = z.object({
 }).strict().superRefine((s, ctx) => {
   const names = new Set(s.probes.map((p) => p.name));
   for (const [key, text] of Object.entries(s.slos)) {
-    try {
-      const slo = parseSlo(text);
-      if (slo.probe && !names.has(slo.probe)) ctx.addIssue({ code: 'custom', path: ['slos', key], message: `no probe named "${slo.probe}" (probes: ${[...names].join(', ') || 'none'})` });
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', path: ['slos', key], message: err instanceof SloSyntaxError ? err.message : String(err) });
-    }
+    const slo = parseSlo(text);
+    if (slo.probe && !names.has(slo.probe)) ctx.addIssue({ code: 'custom', path: ['slos', key], message: `no probe named "${slo.probe}" (probes: ${[...names].join(', ') || 'none'})` });
   }
   for (const [i, a] of s.abort.entries()) if (!names.has(a.probe)) ctx.addIssue({ code: 'custom', path: ['abort', i, 'probe'], message: `no probe named "${a.probe}"` });
   if (new Set(s.probes.map((p) => p.name)).size !== s.probes.length) ctx.addIssue({ code: 'custom', path: ['probes'], message: 'probe names must be unique' });

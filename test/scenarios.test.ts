@@ -49,10 +49,20 @@ describe('scenarios end to end on the lab', function () {
     expect(r.stdout).to.contain('PASS  demo mostly up');
   });
 
+  it('a stop condition reverts at once and exits 3', async () => {
+    const t0 = Date.now();
+    const { r, report } = await runScenario(path.join(FIXTURES, 'abort.ts'));
+    expect(r.code, r.stdout + r.stderr).to.equal(ExitCode.Aborted);
+    expect(report!.verdict).to.equal('aborted');
+    expect(r.stdout + r.stderr).to.match(/stop condition: demo availability \d+(\.\d)?% over 3s is below 99%/);
+    expect(Date.now() - t0, 'well before the 2 minute fault ended').to.be.below(100_000);
+  });
+
   it('invalid scenario files exit 2, name the file, line and field, and change nothing in the lab', async () => {
     const before = fs.readFileSync(lab.paths.world, 'utf8').length;
     const cases: Array<[string, RegExp[]]> = [
-      ['invalid-fields.ts', [/invalid-fields\.ts:6: fault\.duration: duration must be positive/, /invalid-fields\.ts:10: slos\.bad syntax: availability is a percentage/, /slos\.unknown probe: no probe named "nope"/]],
+      ['invalid-fields.ts', [/invalid-fields\.ts:6: fault\.duration: "-2m" is not a duration/, /invalid-fields\.ts:10: slos\.bad syntax: availability is a percentage.* at position 27/]],
+      ['unknown-probe.ts', [/unknown-probe\.ts:9: slos\.tail latency: no probe named "nope" \(probes: demo\)/]],
       ['throws.ts', [/throws\.ts:4: the scenario file failed to load: Error: no zones configured/]],
       ['unexpanded.ts', [/probes\[0\]\.url: \$\{NO_SUCH_SERVICE_URL\} is not set/]],
       ['no-such-file.ts', [/does not exist/]],

@@ -32,7 +32,7 @@ export interface Slo {
 
 export class SloSyntaxError extends Error {
   constructor(readonly slo: string, readonly position: number, readonly reason: string) {
-    super(`${reason} at position ${position + 1}: ${slo}\n${' '.repeat(position + reason.length + ` at position ${position + 1}: `.length)}^`);
+    super(`${reason} at position ${position + 1} of "${slo}"`);
     this.name = 'SloSyntaxError';
   }
 }
