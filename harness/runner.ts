@@ -118,7 +118,7 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
     res.error = (err as Error).message;
     res.errorDetails = err instanceof HarnessError ? err.details : [];
     res.exitCode = err instanceof HarnessError ? err.exitCode : ExitCode.Error;
-    if (!res.timeline.events.some((e) => e.type === 'phase' && e.phase === 'end')) rec.add({ type: 'phase', phase: 'end' });
+    if (!rec.events.some((e) => e.type === 'phase' && e.phase === 'end')) rec.add({ type: 'phase', phase: 'end' });
   } finally {
     await Promise.all(probes.map((p) => p.stop()));
     observer.stop();
