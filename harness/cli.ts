@@ -1,5 +1,6 @@
 // `npm run chaos -- <command>`: the harness's command line.
 import { randomBytes, randomInt } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, HarnessError, invalid } from './exit-codes.js';
@@ -8,15 +9,47 @@ import { formatSweep, sweep } from './recover.js';
 import { REPO_ROOT, resolveTarget, type ResolvedTarget } from './target.js';
 import { iamPolicy } from './iam/index.js';
 import { expandProbeUrls, listScenarios, loadScenario } from './scenario.js';
-import { runWithMocha, writeReport } from './runner.js';
+import { runWithMocha, type RunStatus } from './runner.js';
+import { formatDuration } from './duration.js';
+import { buildReport, junitXml, summaryMd, updateLatest, writeReportFiles, type ReportV1 } from './report/index.js';
+import { Redactor } from './report/redact.js';
 import { formatMeasured } from './slo/evaluate.js';
 
 import { ZONE_LABEL } from './faults/targets.js';
 
-const log = (m: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
-const out = (m = '') => process.stdout.write(`${m}\n`);
+// Everything printed passes through the redactor: no credential, token or signed URL reaches a log.
+const redactor = new Redactor();
+const output = { quiet: false, jsonLog: undefined as string | undefined, statusShown: false };
+function clearStatus(): void {
+  if (output.statusShown) { process.stderr.write('\r\x1b[2K'); output.statusShown = false; }
+}
+const log = (m: string, level: 'info' | 'error' = 'info') => {
+  const line = redactor.text(m);
+  if (output.jsonLog) fs.appendFileSync(output.jsonLog, JSON.stringify({ time: new Date().toISOString(), level, msg: line }) + '\n');
+  if (output.quiet && level !== 'error') return;
+  clearStatus();
+  process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+const out = (m = '') => { clearStatus(); process.stdout.write(redactor.text(`${m}\n`)); };
 
-interface Common { target: 'lab' | 'aws'; context?: string; region?: string; yes?: boolean; dryRun?: boolean; seed?: number; stateDir: string; config?: string; verbose?: boolean }
+/** A compact live line on a terminal; a plain line every 10 s otherwise (CI logs). */
+function statusPrinter(): (s: RunStatus) => void {
+  let last = 0;
+  return (s) => {
+    const line = `${s.phase.padEnd(8)} ${formatDuration(s.elapsedMs).padStart(6)}  fault ${s.fault}  ${s.probes.map((p) => `${p.name} ${p.attempts ? ((p.ok * 100) / p.attempts).toFixed(1) : '—'}% of ${p.attempts}`).join(' ')}  ${s.workloads.map((w) => `${w.key} ${w.healthy}/${w.desired}`).join(' ')}  nodes ${s.nodesReady}/${s.nodes} Ready`;
+    if (output.jsonLog) fs.appendFileSync(output.jsonLog, JSON.stringify({ time: new Date().toISOString(), level: 'status', ...s }) + '\n');
+    if (output.quiet) return;
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 200) - 1)}`);
+      output.statusShown = true;
+    } else if (s.elapsedMs - last >= 10_000) {
+      last = s.elapsedMs;
+      process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+    }
+  };
+}
+
+interface Common { target: 'lab' | 'aws'; context?: string; region?: string; yes?: boolean; dryRun?: boolean; seed?: number; stateDir: string; config?: string; verbose?: boolean; quiet?: boolean; jsonLog?: string }
 
 function seedArg(v: string): number {
   const n = Number(v);
@@ -34,7 +67,9 @@ function common(cmd: Command): Command {
     .addOption(new Option('--seed <n>', 'random seed for choosing targets (printed on every run; replays a choice)').argParser(seedArg))
     .option('--state-dir <dir>', 'journals of runs (for recover)', process.env.CHAOS_STATE_DIR ?? path.join(REPO_ROOT, '.chaos'))
     .option('--config <file>', 'target allow-lists', path.join(REPO_ROOT, 'chaos.targets.json'))
-    .option('--verbose', 'print every AWS API call as it is made');
+    .option('--verbose', 'print every AWS API call as it is made')
+    .option('--quiet', 'print only the result (and errors)')
+    .option('--json-log <file>', 'also append every log line and status as JSON lines to this file');
 }
 
 export function newRunId(): string {
@@ -63,6 +98,8 @@ export interface PreparedRun { t: ResolvedTarget; ctx: FaultContext }
 
 /** Target, sweep (report-only: refuse while something is left), context. */
 export async function prepare(o: Common, runId: string, maxDurationMs: number, workloads?: FaultContext['workloads']): Promise<PreparedRun> {
+  output.quiet = !!o.quiet;
+  output.jsonLog = o.jsonLog;
   const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: true });
   if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action}${c.dryRun ? ' (DryRun)' : ''} → ${c.ok ? 'ok' : c.error} ${c.ms.toFixed(0)}ms`);
   t.aws.retry.onRetry = ({ attempt, error, retriesLeft }) => log(`  retrying after ${error.name} (attempt ${attempt}, ${retriesLeft} left)`);
@@ -155,8 +192,17 @@ const runCmd = common(program.command('run <scenario>', { isDefault: true })
   .description('run a scenario file (scenarios/<name>.ts or a path): precheck, fault, recovery, SLO verdicts; `npm run chaos -- az-outage`'))
   .option('--report-dir <dir>', 'where to write the report (default reports/<scenario>-<UTC time>/)');
 runCmd.action(async (name: string, o: Common & { reportDir?: string }) => {
-  process.exitCode = await runScenarioCommand(name, o);
+  process.exitCode = (await runScenarioCommand(name, o)).code;
 });
+
+common(program.command('gate')
+  .description('run a suite of scenarios one after the other (stopping at the first revert failure); one combined summary.md and junit.xml; exits with the worst code'))
+  .option('--suite <name>', 'a suite from the suites file', 'default')
+  .option('--suites <file>', 'the suites file (scenario names or paths)', path.join(REPO_ROOT, 'scenarios', 'suites.json'))
+  .option('--report-dir <dir>', 'where to write the combined reports (default reports/gate-<suite>-<UTC time>/)')
+  .action(async (o: Common & { suite: string; suites: string; reportDir?: string }) => {
+    process.exitCode = await gateCommand(o);
+  });
 
 program.command('list').description('list the scenario files').action(async () => {
   for (const n of listScenarios()) {
@@ -174,7 +220,50 @@ program.command('iam-policy')
   .option('--cluster <name>', 'cluster name for the tag conditions', '${ClusterName}')
   .action((o: { cluster: string }) => { out(JSON.stringify(iamPolicy(o.cluster), null, 2)); });
 
-async function runScenarioCommand(name: string, o: Common & { reportDir?: string }): Promise<number> {
+async function gateCommand(o: Common & { suite: string; suites: string; reportDir?: string }): Promise<number> {
+  let suites: Record<string, string[] | string>;
+  try {
+    suites = JSON.parse(fs.readFileSync(o.suites, 'utf8')) as Record<string, string[] | string>;
+  } catch (err) {
+    throw invalid(`cannot read the suites file ${o.suites}: ${(err as Error).message}`);
+  }
+  const names = suites[o.suite];
+  if (!Array.isArray(names)) throw invalid(`no suite "${o.suite}" in ${o.suites} (suites: ${Object.keys(suites).filter((k) => Array.isArray(suites[k])).join(', ')})`);
+  const base = path.dirname(o.suites);
+  const resolveName = (n: string) => (/[/\\]|\.ts$/.test(n) ? path.resolve(base, n) : n);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const root = path.join(REPO_ROOT, 'reports');
+  const dir = o.reportDir ?? path.join(root, `gate-${o.suite}-${stamp}`);
+  const reports: ReportV1[] = [];
+  const codes: Array<[string, number]> = [];
+  for (const name of names) {
+    log(`gate ${o.suite}: scenario ${codes.length + 1}/${names.length}: ${name}`);
+    let code: number;
+    try {
+      const r = await runScenarioCommand(resolveName(name), { ...o, reportDir: path.join(dir, path.basename(name, '.ts')) });
+      code = r.code;
+      if (r.report) reports.push(r.report);
+    } catch (err) {
+      code = err instanceof HarnessError ? err.exitCode : ExitCode.Error;
+      log(`${name}: ${(err as Error).message}`);
+      if (err instanceof HarnessError) for (const x of err.details) log(`  ${x}`);
+    }
+    codes.push([name, code]);
+    if (code === ExitCode.RevertIncomplete) { log(`gate stopped: ${name} could not revert completely`); break; }
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const redacted = reports.map((r) => redactor.value(r));
+  fs.writeFileSync(path.join(dir, 'junit.xml'), junitXml(redacted));
+  fs.writeFileSync(path.join(dir, 'summary.md'), `## Chaos gate \`${o.suite}\`: ${codes.every(([, c]) => c === 0) ? 'PASS' : 'FAIL'}\n\n${codes.map(([n, c]) => `- ${c === 0 ? '✅' : '❌'} ${n}: exit ${c}`).join('\n')}\n\n${summaryMd(redacted)}`);
+  if (!o.reportDir) updateLatest(root, dir);
+  const worst = codes.reduce((w, [, c]) => Math.max(w, c), 0);
+  out('');
+  out(`gate ${o.suite}: ${codes.map(([n, c]) => `${n} ${c}`).join(', ')} → exit ${worst}`);
+  out(`  reports: ${path.relative(process.cwd(), dir)} (junit.xml, summary.md, one folder per scenario)`);
+  return worst;
+}
+
+async function runScenarioCommand(name: string, o: Common & { reportDir?: string }): Promise<{ code: number; report?: ReportV1 }> {
   const loaded = await loadScenario(name);
   const runId = newRunId();
   const { t, ctx } = await prepare(o, runId, loaded.fault.duration + loaded.recoveryTimeout, loaded.workloads);
@@ -189,13 +278,17 @@ async function runScenarioCommand(name: string, o: Common & { reportDir?: string
     for (const c of plan.calls) out(`    ${c.when.padEnd(6)} ${c.action} ${c.resources.join(' ')}`);
     for (const l of await fault.checkPermissions()) out(`  permission ${l}`);
     out('dry run: nothing was changed');
-    return ExitCode.Ok;
+    return { code: ExitCode.Ok };
   }
   const guard = new SignalGuard(log).install();
   try {
-    const r = await runWithMocha(s, { t, ctx, stateDir: o.stateDir, log, signal: guard.controller.signal });
-    const dir = o.reportDir ?? path.join(REPO_ROOT, 'reports', `${s.name}-${r.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
-    const file = writeReport(dir, r, { target: { kind: t.kind, context: t.context, cluster: t.guard.cluster, region: t.guard.region } });
+    const r = await runWithMocha(s, { t, ctx, stateDir: o.stateDir, log, signal: guard.controller.signal, onStatus: statusPrinter() }, o.quiet ? 'dot' : 'spec');
+    const root = path.join(REPO_ROOT, 'reports');
+    const dir = o.reportDir ?? path.join(root, `${s.name}-${r.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
+    const report = buildReport(r, { description: s.description, target: { kind: t.kind, context: t.context, cluster: t.guard.cluster, region: t.guard.region } });
+    const files = writeReportFiles(dir, report, redactor);
+    if (!o.reportDir) updateLatest(root, dir);
+    const file = files.json;
     out('');
     out(`scenario ${s.name}: ${r.verdict.toUpperCase()} (exit ${r.exitCode})`);
     for (const v of r.verdicts) out(`  ${v.pass ? 'PASS' : 'FAIL'}  ${v.name}: ${v.objective} — measured ${formatMeasured(v)}`);
@@ -203,10 +296,11 @@ async function runScenarioCommand(name: string, o: Common & { reportDir?: string
     for (const [n, ph] of Object.entries(r.analysis?.probes ?? {})) out(`  probe ${n}: ${(['steady', 'fault', 'recovery'] as const).map((p) => `${p} ${ph[p].attempts ? `${ph[p].availability.toFixed(2)}% p99 ${ph[p].p99}ms` : '—'}`).join(', ')}; longest outage ${fmtMs(ph.all.maxOutageMs)}`);
     if (r.error) out(`  ${r.verdict}: ${r.error}${r.errorDetails?.length ? `\n    ${r.errorDetails.join('\n    ')}` : ''}`);
     if (r.fault?.revert.leftovers.length) for (const l of formatLeftovers(r.fault.revert.leftovers)) out(l);
-    out(`  report: ${path.relative(process.cwd(), file)}`);
-    return r.exitCode;
+    out(`  report: ${path.relative(process.cwd(), file)} (+ junit.xml, summary.md, report.html)`);
+    return { code: r.exitCode, report };
   } finally {
     guard.settle();
+    guard.uninstall();
   }
 }
 
@@ -223,11 +317,11 @@ export async function main(argv: string[]): Promise<number> {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
     if (e.code?.startsWith('commander.')) return ExitCode.Invalid;
     if (err instanceof HarnessError) {
-      log(`${err.exitCode === ExitCode.Invalid ? 'invalid' : 'error'}: ${err.message}`);
-      for (const d of err.details) log(`  ${d}`);
+      log(`${err.exitCode === ExitCode.Invalid ? 'invalid' : 'error'}: ${err.message}`, 'error');
+      for (const d of err.details) log(`  ${d}`, 'error');
       return err.exitCode;
     }
-    log(`error: ${e.stack ?? e.message}`);
+    log(`error: ${e.stack ?? e.message}`, 'error');
     return ExitCode.Error;
   }
 }

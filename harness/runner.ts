@@ -1,8 +1,6 @@
 // Runs one scenario: observe, steady-state check, inject, hold (with stop conditions), revert,
 // recovery, then judge the recorded timeline against the SLOs. Mocha drives it (runWithMocha): the
 // scenario is a suite, each SLO an `it`, and injection/revert live in hooks that always run.
-import fs from 'node:fs';
-import path from 'node:path';
 import Mocha from 'mocha';
 import { ExitCode, HarnessError, invalid } from './exit-codes.js';
 import { injectAndRevert, makeFault, type FaultContext, type FaultRunResult, type Plan } from './faults/index.js';
@@ -14,8 +12,35 @@ import { evaluate, formatMeasured, type Verdict } from './slo/evaluate.js';
 import { formatDuration } from './duration.js';
 import type { Scenario } from './scenario.js';
 import type { ResolvedTarget } from './target.js';
+import { recordChaosEvent, type EventTarget } from './k8s/events.js';
+import { parseSelector } from './observe/observer.js';
+import type { Kube } from './k8s/index.js';
+
+/** The Deployments behind the scenario's workloads (template labels match the selector). */
+async function deploymentsOf(kube: Kube, workloads: Scenario['workloads']): Promise<EventTarget[]> {
+  const out: EventTarget[] = [];
+  for (const w of workloads) {
+    const sel = parseSelector(w.selector);
+    for (const d of (await kube.apps.listNamespacedDeployment({ namespace: w.namespace })).items) {
+      if (Object.entries(sel).every(([k, v]) => d.spec?.template?.metadata?.labels?.[k] === v)) out.push({ kind: 'Deployment', name: d.metadata!.name!, namespace: w.namespace, uid: d.metadata?.uid });
+    }
+  }
+  return out;
+}
+
+export interface RunStatus {
+  phase: 'setup' | 'steady' | 'fault' | 'recovery' | 'end';
+  elapsedMs: number;
+  fault: 'pending' | 'injected' | 'reverted';
+  probes: Array<{ name: string; attempts: number; ok: number }>;
+  workloads: Array<{ key: string; healthy: number; desired: number }>;
+  nodesReady: number;
+  nodes: number;
+}
 
 export interface RunDeps {
+  /** called about once a second while the scenario runs (live status) */
+  onStatus?: (s: RunStatus) => void;
   t: ResolvedTarget;
   ctx: FaultContext;
   stateDir: string;
@@ -51,6 +76,19 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
   const observer = new Observer(d.t.kube, rec, s.workloads);
   const probes = s.probes.map((p) => new Prober({ name: p.name, url: p.url, rate: p.rate, timeoutMs: p.timeout, expectStatus: p.expectStatus }, rec));
   let faulted = new Set<string>();
+  let phase: RunStatus['phase'] = 'setup';
+  let faultState: RunStatus['fault'] = 'pending';
+  const counts = new Map<string, { attempts: number; ok: number }>();
+  const statusTimer = setInterval(() => {
+    const h = observer.healthy(faultState === 'injected' ? faulted : new Set());
+    d.onStatus?.({
+      phase, elapsedMs: rec.now(), fault: faultState,
+      probes: probes.map((p) => ({ name: p.spec.name, ...(counts.get(p.spec.name) ?? { attempts: 0, ok: 0 }) })),
+      workloads: s.workloads.map((w) => ({ key: workloadKey(w), healthy: h.get(workloadKey(w)) ?? 0, desired: observer.desired.get(workloadKey(w)) ?? 0 })),
+      nodesReady: [...observer.nodes.values()].filter((n) => n.ready).length, nodes: observer.nodes.size,
+    });
+  }, 1000);
+  rec.onProbe = (name, ok) => { const c = counts.get(name) ?? { attempts: 0, ok: 0 }; c.attempts++; if (ok) c.ok++; counts.set(name, c); };
   try {
     await observer.start();
     const fault = makeFault(d.ctx, s.fault);
@@ -61,6 +99,7 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
 
     // ---- steady state ----
     rec.add({ type: 'phase', phase: 'steady' });
+    phase = 'steady';
     for (const p of probes) p.begin();
     d.log(`steady state: checking for ${formatDuration(s.steady)}`);
     await sleep(s.steady, d.signal);
@@ -71,15 +110,24 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
 
     // ---- fault ----
     rec.add({ type: 'phase', phase: 'fault' });
+    phase = 'fault';
+    faultState = 'injected';
     rec.add({ type: 'fault', action: 'injected', nodes: [...faulted] });
     d.log(`injecting: ${plan.summary}`);
+    const eventTargets: EventTarget[] = [
+      ...[...faulted].map((name) => ({ kind: 'Node' as const, name })),
+      ...(await deploymentsOf(d.t.kube, s.workloads)),
+    ];
+    const markEvent = async (reason: 'ChaosFaultInjected' | 'ChaosFaultReverted', msg: string) => {
+      for (const e of await recordChaosEvent(d.t.kube, eventTargets, reason, msg, d.ctx.runId)) d.log(`could not record the ${reason} event on ${e}`);
+    };
+    await markEvent('ChaosFaultInjected', `chaos run ${d.ctx.runId} (${s.name}): ${plan.summary}`);
     const fr = await injectAndRevert(d.ctx, fault, plan, s.fault, {
       stateDir: d.stateDir, target: d.t.kind, signal: d.signal,
       // node recovery counts from the moment the revert starts
-      onReverting: () => rec.add({ type: 'fault', action: 'reverted', nodes: [...faulted] }),
+      onReverting: () => { rec.add({ type: 'fault', action: 'reverted', nodes: [...faulted] }); faultState = 'reverted'; },
       during: async (_plan, signal) => {
         const t0 = rec.now();
-        let lastLog = 0;
         while (rec.now() - t0 < s.fault.duration && !signal.aborted) {
           await sleep(250, signal);
           for (const a of s.abort) {
@@ -88,20 +136,17 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
             const av = prober.windowAvailability(a.window);
             if (av !== undefined && av < a.availabilityBelow) throw new HarnessError(`stop condition: ${a.probe} availability ${av.toFixed(1)}% over ${formatDuration(a.window)} is below ${a.availabilityBelow}%`, ExitCode.Aborted);
           }
-          if (rec.now() - lastLog > 10_000) {
-            lastLog = rec.now();
-            const h = observer.healthy(faulted);
-            d.log(`fault ${formatDuration(rec.now() - t0)}/${formatDuration(s.fault.duration)}: ${s.workloads.map((w) => `${workloadKey(w)} ${h.get(workloadKey(w)) ?? 0}/${observer.desired.get(workloadKey(w)) ?? 0}`).join(', ')}; ${probes.map((p) => `${p.spec.name} ${p.windowAvailability(10_000)?.toFixed(0) ?? '—'}%`).join(', ')}`);
-          }
         }
       },
     });
     rec.add({ type: 'note', text: `revert finished: ${fr.revert.actions.join('; ') || 'nothing to undo'}` });
+    await markEvent('ChaosFaultReverted', `chaos run ${d.ctx.runId} (${s.name}): ${fr.revert.leftovers.length ? `revert INCOMPLETE: ${fr.revert.leftovers.map((l) => l.what).join('; ')}` : 'reverted'}`);
     res.fault = { injectedAt: fr.injectedAt, revertedAt: fr.revertedAt, revert: fr.revert, journal: fr.journal };
     for (const a of fr.revert.actions) d.log(`reverted: ${a}`);
 
     // ---- recovery ----
     rec.add({ type: 'phase', phase: 'recovery' });
+    phase = 'recovery';
     if (!fr.revert.leftovers.length) {
       d.log(`recovery: waiting until every workload is healed and every node Ready for ${formatDuration(s.settle)} (at most ${formatDuration(s.recoveryTimeout)})`);
       const t0 = rec.now();
@@ -120,6 +165,8 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
     res.exitCode = err instanceof HarnessError ? err.exitCode : ExitCode.Error;
     if (!rec.events.some((e) => e.type === 'phase' && e.phase === 'end')) rec.add({ type: 'phase', phase: 'end' });
   } finally {
+    phase = 'end';
+    clearInterval(statusTimer);
     await Promise.all(probes.map((p) => p.stop()));
     observer.stop();
   }
@@ -160,24 +207,6 @@ export async function runWithMocha(s: Scenario, d: RunDeps, reporter = 'spec'): 
   await new Promise<void>((resolve) => mocha.run(() => resolve()));
   if (!result) throw new Error('the scenario did not run');
   return result;
-}
-
-export function writeReport(dir: string, r: ScenarioResult, extra: Record<string, unknown>): string {
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'report.json');
-  const report = {
-    schemaVersion: 1, ...extra,
-    scenario: r.scenario, verdict: r.verdict, exitCode: r.exitCode, startedAt: r.startedAt, endedAt: r.endedAt, seed: r.seed, runId: r.runId,
-    faults: r.plan ? [{ kind: r.plan.kind, summary: r.plan.summary, targets: r.plan.resources, injectedAt: r.fault?.injectedAt, revertedAt: r.fault?.revertedAt, reverted: r.fault?.revert.actions, leftovers: r.fault?.revert.leftovers }] : [],
-    slos: r.verdicts.map((v) => ({ name: v.name, objective: v.objective, measured: v.measured, unit: v.unit, pass: v.pass, detail: v.detail })),
-    phases: r.analysis?.phases, workloads: r.analysis?.workloads, nodeRecoveryMs: r.analysis?.nodeRecoveryMs,
-    probes: r.analysis ? Object.fromEntries(Object.entries(r.analysis.probes).map(([n, ph]) => [n, Object.fromEntries(Object.entries(ph).map(([p, st]) => [p, { attempts: st.attempts, successes: st.successes, availability: st.availability, p50: st.p50, p90: st.p90, p95: st.p95, p99: st.p99, max: st.max, maxOutageMs: st.maxOutageMs }]))])) : {},
-    series: perSecond(r.timeline),
-    gaps: r.analysis?.gaps, error: r.error, errorDetails: r.errorDetails,
-    timeline: r.timeline,
-  };
-  fs.writeFileSync(file, JSON.stringify(report, null, 2));
-  return file;
 }
 
 /** Per-second probe series (by intended send time): attempts, successes and the slowest latency. */

@@ -37,8 +37,11 @@ export class Recorder {
   now(): number {
     return Number(process.hrtime.bigint() - this.originNs) / 1e6;
   }
+  /** live counters for status lines (not part of the record) */
+  onProbe?: (probe: string, ok: boolean) => void;
   add(e: EventInput): void {
     this.events.push({ ...e, t: e.t ?? this.now() } as TimelineEvent);
+    if (e.type === 'probe') this.onProbe?.(e.probe, e.ok);
   }
   timeline(): Timeline {
     return { originMonoNs: this.originNs.toString(), originWall: this.originWall, events: [...this.events].sort((a, b) => a.t - b.t) };

@@ -1,52 +1,108 @@
-// The five scenarios end to end on the lab through `npm run chaos -- <scenario>`, plus a scenario
-// whose SLO cannot be met (exit 1, the SLO named) and invalid files (exit 2, nothing changed).
+// The five scenarios end to end on the lab through `npm run chaos -- gate` (each scenario's four report
+// files checked against each other, the terminal output, the schema and Chromium), a gate whose SLO
+// cannot be met (exit 1, the SLO named), a stop condition (exit 3), invalid files (exit 2, nothing
+// changed), and docker-kill on a lab whose nodes report docker.
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Ajv } from 'ajv';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { labDown, labUp } from '../lab/cluster.js';
 import { labPaths, REPO_ROOT } from '../lab/paths.js';
 import { ExitCode } from '../harness/exit-codes.js';
+import { formatMeasured } from '../harness/slo/evaluate.js';
+import type { ReportV1 } from '../harness/report/index.js';
 import { testLab, type TestLab } from './support/lab.js';
 import { runCli, tempStateDir, type CliResult } from './support/harness.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/scenarios');
 const DOCKER_LAB = path.join(REPO_ROOT, '.lab-test-docker');
+const FIVE = ['node-stop', 'kubelet-kill', 'kube-proxy-kill', 'docker-kill', 'az-outage'];
+const schema = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'harness/report/schema.json'), 'utf8')) as object;
 
-interface Report { verdict: string; exitCode: number; slos: Array<{ name: string; pass: boolean; measured: number | null }>; faults: Array<{ kind: string; injectedAt: string; revertedAt: string }> }
-
-async function runScenario(name: string, env: Record<string, string> = {}): Promise<{ r: CliResult; report?: Report }> {
+async function runScenario(name: string, env: Record<string, string> = {}): Promise<{ r: CliResult; report?: ReportV1 }> {
   const reportDir = tempStateDir();
   const r = await runCli([name, '--state-dir', tempStateDir(), '--report-dir', reportDir, '--seed', '11'], env, 600_000);
   const file = path.join(reportDir, 'report.json');
-  return { r, report: fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Report) : undefined };
+  return { r, report: fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as ReportV1) : undefined };
 }
 
-function expectPass(name: string, { r, report }: { r: CliResult; report?: Report }): void {
-  const tail = `${r.stdout.slice(-2500)}\n${r.stderr.slice(-1500)}`;
-  expect(r.code, `${name}:\n${tail}`).to.equal(ExitCode.Ok);
-  expect(report?.verdict, tail).to.equal('pass');
-  for (const s of report!.slos) expect(r.stdout).to.contain(`PASS  ${s.name}`);
-  expect(r.stdout).to.match(/measured \d/);
-  console.log(r.stdout.split('\n').filter((l) => /^\s+(PASS|FAIL)|workload|probe /.test(l)).map((l) => `      ${l.trim()}`).join('\n'));
+type JunitDoc = { testsuites: { testsuite: JunitSuite | JunitSuite[] } };
+type JunitSuite = { name: string; failures: string; testcase: JunitCase | JunitCase[] };
+type JunitCase = { name: string; failure?: { message: string } };
+const arr = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+const parseJunit = (xml: string) => new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as JunitDoc;
+
+/** The four files of one run agree with each other and with what the terminal printed. */
+async function checkReportFiles(dir: string, stdout: string, page?: import('playwright-core').Page): Promise<ReportV1> {
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as ReportV1;
+  const ajv = new Ajv({ allErrors: true, strict: true });
+  expect(ajv.validate(schema, report), JSON.stringify(ajv.errors)).to.equal(true);
+  const junit = fs.readFileSync(path.join(dir, 'junit.xml'), 'utf8');
+  expect(XMLValidator.validate(junit)).to.equal(true);
+  const suite = arr(parseJunit(junit).testsuites.testsuite)[0];
+  expect(suite.name).to.equal(report.scenario);
+  expect(arr(suite.testcase).map((c) => c.name)).to.deep.equal(report.slos.map((s) => s.name));
+  expect(arr(suite.testcase).filter((c) => c.failure).map((c) => c.name)).to.deep.equal(report.slos.filter((s) => !s.pass).map((s) => s.name));
+  const md = fs.readFileSync(path.join(dir, 'summary.md'), 'utf8');
+  for (const s of report.slos) {
+    const measured = formatMeasured({ ...s, unit: s.unit as 'ms' | 'percent' | 'count' });
+    expect(md).to.contain(`| ${s.name} | \`${s.objective}\` | ${measured} | ${s.pass ? '✅' : '❌'} |`);
+    expect(stdout).to.contain(`${s.pass ? 'PASS' : 'FAIL'}  ${s.name}: ${s.objective} — measured ${measured}`);
+  }
+  if (page) {
+    await page.goto(`file://${path.join(dir, 'report.html')}`);
+    await page.waitForFunction(() => Number(document.body.dataset.chartsDrawn) >= 2, undefined, { timeout: 10_000 });
+    expect((await page.textContent('#verdict'))?.toLowerCase()).to.equal(report.verdict);
+  }
+  return report;
 }
 
 describe('scenarios end to end on the lab', function () {
-  this.timeout(900_000);
+  this.timeout(1_200_000);
   let lab: TestLab;
   before(() => { lab = testLab(); });
 
-  for (const name of ['node-stop', 'kubelet-kill', 'kube-proxy-kill', 'docker-kill', 'az-outage']) {
-    it(`${name} passes its SLOs`, async () => {
-      expectPass(name, await runScenario(name));
-    });
-  }
+  it('`chaos gate` runs the five scenarios, each passes its SLOs, and every report agrees with the terminal', async () => {
+    const dir = tempStateDir();
+    const r = await runCli(['gate', '--state-dir', tempStateDir(), '--report-dir', dir, '--seed', '11'], {}, 1_100_000);
+    const tail = `${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`;
+    expect(r.code, tail).to.equal(ExitCode.Ok);
+    expect(r.stdout).to.contain(`gate default: ${FIVE.map((n) => `${n} 0`).join(', ')} → exit 0`);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const page = await browser.newPage();
+      for (const name of FIVE) {
+        // the terminal printed each scenario's section; check its files against that section
+        const section = r.stdout.slice(r.stdout.indexOf(`scenario ${name}: `));
+        const rep = await checkReportFiles(path.join(dir, name), section.slice(0, section.indexOf('report:')), page);
+        expect(rep.verdict, name).to.equal('pass');
+        console.log(`      ${name}: ${rep.slos.map((s) => `${s.name} ${formatMeasured({ ...s, unit: s.unit as 'ms' })}`).join(' · ')}`);
+      }
+    } finally {
+      await browser.close();
+    }
+    const combined = parseJunit(fs.readFileSync(path.join(dir, 'junit.xml'), 'utf8'));
+    expect(arr(combined.testsuites.testsuite).map((s) => s.name)).to.deep.equal(FIVE);
+    expect(fs.readFileSync(path.join(dir, 'summary.md'), 'utf8')).to.contain('## Chaos gate `default`: PASS');
+    // the fault windows are marked with Kubernetes Events on the nodes and the Deployment
+    const events = (await lab.kube.core.listEventForAllNamespaces({})).items.filter((e) => e.source?.component === 'k8s-chaos-harness');
+    const reasons = new Set(events.map((e) => `${e.reason}/${e.involvedObject.kind}`));
+    for (const want of ['ChaosFaultInjected/Node', 'ChaosFaultReverted/Node', 'ChaosFaultInjected/Deployment', 'ChaosFaultReverted/Deployment']) expect(reasons.has(want), want).to.equal(true);
+  });
 
-  it('a scenario whose SLO cannot be met exits 1 and names the breached SLO', async () => {
-    const { r, report } = await runScenario(path.join(FIXTURES, 'unmeetable.ts'));
+  it('a gate with an unmeetable SLO exits 1 and names the breached SLO', async () => {
+    const dir = tempStateDir();
+    const r = await runCli(['gate', '--suites', path.join(REPO_ROOT, 'test/fixtures/suites.json'), '--suite', 'unmeetable', '--state-dir', tempStateDir(), '--report-dir', dir], {}, 300_000);
     expect(r.code, r.stdout + r.stderr).to.equal(ExitCode.SloBreached);
-    expect(report!.verdict).to.equal('fail');
     expect(r.stdout).to.contain('FAIL  recovers in a blink: recovery < 1s — measured');
     expect(r.stdout).to.contain('PASS  demo mostly up');
+    const rep = await checkReportFiles(path.join(dir, 'unmeetable'), r.stdout);
+    expect(rep.verdict).to.equal('fail');
+    const failed = arr(arr(parseJunit(fs.readFileSync(path.join(dir, 'junit.xml'), 'utf8')).testsuites.testsuite)[0].testcase).filter((c) => c.failure);
+    expect(failed.map((c) => c.name)).to.deep.equal(['recovers in a blink']);
+    expect(failed[0].failure!.message).to.match(/^recovery < 1s — measured \d/);
   });
 
   it('a stop condition reverts at once and exits 3', async () => {
@@ -85,10 +141,10 @@ describe('scenarios end to end on the lab', function () {
     });
 
     it('docker-kill stops docker (what the nodes report) and passes its SLOs', async () => {
-      const res = await runScenario('docker-kill', { LAB_DIR: DOCKER_LAB });
-      expectPass('docker-kill (docker)', res);
-      const journalLine = res.r.stderr.split('\n').find((l) => /chaos: docker stopped/.test(l));
-      expect(journalLine, res.r.stderr.slice(-2000)).to.not.equal(undefined);
+      const { r, report } = await runScenario('docker-kill', { LAB_DIR: DOCKER_LAB });
+      expect(r.code, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-1500)}`).to.equal(ExitCode.Ok);
+      expect(report!.verdict).to.equal('pass');
+      expect(r.stderr).to.match(/chaos: docker stopped/);
     });
   });
 });

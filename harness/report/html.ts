@@ -1,0 +1,105 @@
+// report.html: one self-contained file (no network at view time): the verdict, the SLO table, and a
+// timeline chart of probe success rate and latency, ready pods per workload and node readiness, with
+// the fault window shaded. Charts are uPlot, inlined.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { ReportV1 } from './index.js';
+import { formatMeasured } from '../slo/evaluate.js';
+
+const require = createRequire(import.meta.url);
+
+function uplotAssets(): { js: string; css: string } {
+  const dir = path.join(path.dirname(require.resolve('uplot')), '..', 'dist');
+  return { js: fs.readFileSync(path.join(dir, 'uPlot.iife.min.js'), 'utf8'), css: fs.readFileSync(path.join(dir, 'uPlot.min.css'), 'utf8') };
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Per-second cluster series from the timeline: healthy pods per workload and Ready nodes. */
+export function clusterSeries(r: ReportV1): { seconds: number[]; workloads: Record<string, number[]>; nodesReady: number[] } {
+  const ev = [...r.timeline.events].sort((a, b) => a.t - b.t);
+  const end = Math.ceil((ev.length ? ev[ev.length - 1].t : 0) / 1000);
+  const nodes = new Map<string, boolean>();
+  const pods = new Map<string, { workload: string; node?: string; ready: boolean; deleted: boolean }>();
+  const seconds: number[] = [];
+  const workloads: Record<string, number[]> = {};
+  const nodesReady: number[] = [];
+  for (const w of r.workloads) workloads[w.workload] = [];
+  let i = 0;
+  for (let sec = 0; sec <= end; sec++) {
+    while (i < ev.length && ev[i].t < (sec + 1) * 1000) {
+      const e = ev[i++];
+      if (e.type === 'node') nodes.set(e.name, e.ready);
+      if (e.type === 'pod') pods.set(e.key, e);
+    }
+    seconds.push(sec);
+    nodesReady.push([...nodes.values()].filter(Boolean).length);
+    for (const w of Object.keys(workloads)) {
+      workloads[w].push([...pods.values()].filter((p) => p.workload === w && p.ready && !p.deleted && p.node && nodes.get(p.node) !== false).length);
+    }
+  }
+  return { seconds, workloads, nodesReady };
+}
+
+export function reportHtml(r: ReportV1): string {
+  const { js, css } = uplotAssets();
+  const faultEv = r.timeline.events.filter((e) => e.type === 'fault');
+  const inj = faultEv.find((e) => e.type === 'fault' && e.action === 'injected')?.t;
+  const rev = faultEv.find((e) => e.type === 'fault' && e.action === 'reverted')?.t;
+  const cluster = clusterSeries(r);
+  const probes = Object.fromEntries(Object.entries(r.series).map(([name, rows]) => [name, {
+    seconds: rows.map((x) => x.second), success: rows.map((x) => (x.attempts ? (x.ok * 100) / x.attempts : null)), latency: rows.map((x) => x.maxLatencyMs),
+  }]));
+  const data = { fault: { start: inj === undefined ? null : inj / 1000, end: rev === undefined ? null : rev / 1000 }, probes, cluster };
+  const color = r.verdict === 'pass' ? '#1a7f37' : r.verdict === 'fail' ? '#cf222e' : '#9a6700';
+  const rows = r.slos.map((s) => `<tr class="${s.pass ? 'ok' : 'bad'}"><td>${s.pass ? '✔' : '✘'}</td><td>${esc(s.name)}</td><td><code>${esc(s.objective)}</code></td><td>${esc(formatMeasured({ ...s, unit: s.unit as 'ms' | 'percent' | 'count' }))}</td><td class="detail">${esc(s.detail)}</td></tr>`).join('\n');
+  const wl = r.workloads.map((w) => `<tr><td>${esc(w.workload)}</td><td>${w.desired}</td>${[w.detectMs, w.rescheduleMs, w.readyMs, w.recoveryMs].map((x) => `<td>${x === null ? '—' : `${(x / 1000).toFixed(1)} s`}</td>`).join('')}</tr>`).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(r.scenario)}: ${r.verdict}</title>
+<style>${css}
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#1f2328;max-width:1200px}
+.verdict{display:inline-block;padding:6px 14px;border-radius:6px;color:#fff;background:${color};font-weight:600;font-size:20px}
+table{border-collapse:collapse;margin:12px 0}td,th{border-bottom:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}
+tr.bad td{color:#cf222e}.detail{color:#57606a;font-size:12px}.meta{color:#57606a}h2{margin-top:28px}
+.chart{margin:8px 0 20px}</style></head>
+<body>
+<div><span class="verdict" id="verdict">${r.verdict.toUpperCase()}</span> <b>${esc(r.scenario)}</b> — ${esc(r.description)}</div>
+<p class="meta">${esc(r.faults[0]?.summary ?? 'no fault injected')} · ${esc(r.target.kind)} ${esc(r.target.cluster)} (${esc(r.target.region)}) · ${esc(r.startedAt)} → ${esc(r.endedAt)} · seed ${r.seed} · exit ${r.exitCode}${r.error ? ` · ${esc(r.error)}` : ''}</p>
+<h2>SLOs</h2><table><tr><th></th><th>name</th><th>objective</th><th>measured</th><th>from</th></tr>${rows}</table>
+<h2>Recovery per workload</h2><table><tr><th>workload</th><th>desired</th><th>detect</th><th>reschedule</th><th>ready</th><th>recovered</th></tr>${wl}</table>
+<h2>Timeline</h2><p class="meta">Shaded: the fault window (from injection to the start of the revert). x: seconds since the run started.</p>
+<div id="probes"></div><div id="cluster"></div>
+<script>${js}</script>
+<script>
+const DATA = ${JSON.stringify(data)};
+function shade(u) {
+  const f = DATA.fault; if (f.start === null) return;
+  const x0 = u.valToPos(f.start, 'x', true), x1 = u.valToPos(f.end ?? u.scales.x.max, 'x', true);
+  u.ctx.save(); u.ctx.fillStyle = 'rgba(207,34,46,0.12)';
+  u.ctx.fillRect(x0, u.bbox.top, x1 - x0, u.bbox.height); u.ctx.restore();
+}
+const width = Math.min(1150, window.innerWidth - 40);
+const palette = ['#0969da', '#8250df', '#bf3989', '#1a7f37', '#9a6700'];
+window.charts = [];
+for (const [name, p] of Object.entries(DATA.probes)) {
+  const el = document.createElement('div'); el.className = 'chart'; document.getElementById('probes').appendChild(el);
+  window.charts.push(new uPlot({ title: 'probe ' + name + ': success rate and slowest latency per second', width, height: 260,
+    scales: { x: { time: false }, pct: { range: [0, 100] } },
+    axes: [{ label: 's' }, { scale: 'pct', label: '% ok' }, { scale: 'ms', side: 1, label: 'ms', grid: { show: false } }],
+    series: [{}, { label: 'success %', scale: 'pct', stroke: '#1a7f37', width: 2 }, { label: 'max latency ms', scale: 'ms', stroke: '#cf222e', width: 1 }],
+    hooks: { drawClear: [shade] } }, [p.seconds, p.success, p.latency], el));
+}
+{
+  const c = DATA.cluster, names = Object.keys(c.workloads), el = document.createElement('div'); el.className = 'chart';
+  document.getElementById('cluster').appendChild(el);
+  window.charts.push(new uPlot({ title: 'ready pods per workload (on Ready nodes) and Ready nodes', width, height: 260, scales: { x: { time: false } },
+    axes: [{ label: 's' }, { label: 'count' }],
+    series: [{}, ...names.map((n, i) => ({ label: 'ready ' + n, stroke: palette[i % palette.length], width: 2 })), { label: 'Ready nodes', stroke: '#57606a', dash: [6, 4], width: 2 }],
+    hooks: { drawClear: [shade] } }, [c.seconds, ...names.map((n) => c.workloads[n]), c.nodesReady], el));
+}
+document.body.dataset.chartsDrawn = String(window.charts.length);
+</script>
+</body></html>
+`;
+}

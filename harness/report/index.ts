@@ -1,0 +1,118 @@
+// Report files for a run: report.json (versioned schema, harness/report/schema.json), junit.xml (one
+// testsuite per scenario, one testcase per SLO), summary.md (for $GITHUB_STEP_SUMMARY or a PR
+// comment), and the `reports/latest` link. Everything passes through the redactor first.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ScenarioResult } from '../runner.js';
+import { perSecond } from '../runner.js';
+import { formatMeasured } from '../slo/evaluate.js';
+import { Redactor } from './redact.js';
+import { reportHtml } from './html.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface ReportV1 {
+  schemaVersion: 1;
+  scenario: string;
+  description: string;
+  target: { kind: string; context: string; cluster: string; region: string };
+  verdict: ScenarioResult['verdict'];
+  exitCode: number;
+  startedAt: string;
+  endedAt: string;
+  seed: number;
+  runId: string;
+  faults: Array<{ kind: string; summary: string; targets: unknown; injectedAt: string | null; revertedAt: string | null; reverted: string[]; leftovers: Array<{ what: string; fix: string[] }> }>;
+  slos: Array<{ name: string; objective: string; measured: number | null; unit: string; pass: boolean; detail: string }>;
+  phases: Record<string, number>;
+  workloads: Array<{ workload: string; desired: number; detectMs: number | null; rescheduleMs: number | null; readyMs: number | null; recoveryMs: number | null }>;
+  nodeRecoveryMs: number | null;
+  probes: Record<string, Record<string, { attempts: number; successes: number; availability: number | null; p50: number | null; p90: number | null; p95: number | null; p99: number | null; max: number | null; maxOutageMs: number }>>;
+  series: ReturnType<typeof perSecond>;
+  gaps: Array<{ resource: string; start: number; end?: number; error: string }>;
+  error: string | null;
+  errorDetails: string[];
+  timeline: ScenarioResult['timeline'];
+}
+
+const num = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? null : v);
+
+export function buildReport(r: ScenarioResult, meta: { description: string; target: ReportV1['target'] }): ReportV1 {
+  return {
+    schemaVersion: 1,
+    scenario: r.scenario, description: meta.description, target: meta.target, verdict: r.verdict, exitCode: r.exitCode,
+    startedAt: r.startedAt, endedAt: r.endedAt, seed: r.seed, runId: r.runId,
+    faults: r.plan ? [{ kind: r.plan.kind, summary: r.plan.summary, targets: r.plan.resources, injectedAt: r.fault?.injectedAt ?? null, revertedAt: r.fault?.revertedAt ?? null, reverted: r.fault?.revert.actions ?? [], leftovers: r.fault?.revert.leftovers ?? [] }] : [],
+    slos: r.verdicts.map((v) => ({ name: v.name, objective: v.objective, measured: v.measured, unit: v.unit, pass: v.pass, detail: v.detail })),
+    phases: Object.fromEntries(Object.entries(r.analysis?.phases ?? {}).filter(([, v]) => v !== undefined)) as Record<string, number>,
+    workloads: (r.analysis?.workloads ?? []).map((w) => ({ workload: w.workload, desired: w.desired, detectMs: num(w.detectMs), rescheduleMs: num(w.rescheduleMs), readyMs: num(w.readyMs), recoveryMs: num(w.recoveryMs) })),
+    nodeRecoveryMs: num(r.analysis?.nodeRecoveryMs),
+    probes: Object.fromEntries(Object.entries(r.analysis?.probes ?? {}).map(([n, ph]) => [n, Object.fromEntries(Object.entries(ph).map(([p, st]) => [p, {
+      attempts: st.attempts, successes: st.successes, availability: num(st.availability), p50: num(st.p50), p90: num(st.p90), p95: num(st.p95), p99: num(st.p99), max: num(st.max), maxOutageMs: st.maxOutageMs,
+    }]))])),
+    series: perSecond(r.timeline),
+    gaps: r.analysis?.gaps ?? [],
+    error: r.error ?? null,
+    errorDetails: r.errorDetails ?? [],
+    timeline: r.timeline,
+  };
+}
+
+function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+}
+
+function measuredText(s: ReportV1['slos'][number]): string {
+  return formatMeasured({ ...s, unit: s.unit as 'ms' | 'percent' | 'count' });
+}
+
+/** JUnit XML as GitHub, GitLab and Jenkins read it: testsuites > testsuite (scenario) > testcase (SLO). */
+export function junitXml(reports: ReportV1[]): string {
+  const secs = (r: ReportV1) => ((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000).toFixed(3);
+  const suites = reports.map((r) => {
+    const failures = r.slos.filter((s) => !s.pass).length;
+    const errored = r.slos.length === 0 && r.verdict !== 'pass';
+    const cases = r.slos.map((s) => `    <testcase classname="chaos.${xmlEscape(r.scenario)}" name="${xmlEscape(s.name)}" time="0">${s.pass ? '' : `\n      <failure message="${xmlEscape(`${s.objective} — measured ${measuredText(s)}`)}" type="SLOBreached">${xmlEscape(s.detail)}</failure>\n    `}</testcase>`);
+    if (errored) cases.push(`    <testcase classname="chaos.${xmlEscape(r.scenario)}" name="run" time="${secs(r)}">\n      <error message="${xmlEscape(`${r.verdict}: ${r.error ?? ''}`)}" type="${xmlEscape(r.verdict)}">${xmlEscape(r.errorDetails.join('\n'))}</error>\n    </testcase>`);
+    return `  <testsuite name="${xmlEscape(r.scenario)}" tests="${cases.length}" failures="${failures}" errors="${errored ? 1 : 0}" skipped="0" time="${secs(r)}" timestamp="${r.startedAt.replace(/\.\d+Z$/, '')}">\n    <properties>\n      <property name="verdict" value="${r.verdict}"/>\n      <property name="seed" value="${r.seed}"/>\n      <property name="runId" value="${xmlEscape(r.runId)}"/>\n    </properties>\n${cases.join('\n')}\n  </testsuite>`;
+  });
+  const total = (f: (r: ReportV1) => number) => reports.reduce((a, r) => a + f(r), 0);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="chaos" tests="${total((r) => Math.max(r.slos.length, r.slos.length ? 0 : 1))}" failures="${total((r) => r.slos.filter((s) => !s.pass).length)}" errors="${total((r) => (r.slos.length === 0 && r.verdict !== 'pass' ? 1 : 0))}">\n${suites.join('\n')}\n</testsuites>\n`;
+}
+
+export function summaryMd(reports: ReportV1[]): string {
+  const icon = (v: string) => (v === 'pass' ? '✅' : v === 'fail' ? '❌' : '⚠️');
+  const out: string[] = [];
+  for (const r of reports) {
+    out.push(`### ${icon(r.verdict)} ${r.scenario}: ${r.verdict.toUpperCase()}`, '');
+    out.push(`${r.description} — ${r.faults[0]?.summary ?? 'no fault injected'} on ${r.target.kind} \`${r.target.cluster}\` (${r.target.region}), seed ${r.seed}, exit ${r.exitCode}.`, '');
+    if (r.slos.length) {
+      out.push('| SLO | objective | measured | |', '|---|---|---|---|');
+      for (const s of r.slos) out.push(`| ${s.name.replace(/\|/g, '\\|')} | \`${s.objective}\` | ${measuredText(s)} | ${s.pass ? '✅' : '❌'} |`);
+      out.push('');
+    }
+    if (r.error) out.push(`> ${r.verdict}: ${r.error}`, '');
+    for (const l of r.faults[0]?.leftovers ?? []) out.push(`- **left behind:** ${l.what} — fix: \`${l.fix[0] ?? ''}\``);
+  }
+  return out.join('\n') + '\n';
+}
+
+export interface WrittenReport { dir: string; json: string; junit: string; md: string; html: string }
+
+/** Writes the three files for one run into `dir`, and points `<root>/latest` at it. */
+export function writeReportFiles(dir: string, report: ReportV1, redactor = new Redactor()): WrittenReport {
+  fs.mkdirSync(dir, { recursive: true });
+  const safe = redactor.value(report);
+  const files = { dir, json: path.join(dir, 'report.json'), junit: path.join(dir, 'junit.xml'), md: path.join(dir, 'summary.md'), html: path.join(dir, 'report.html') };
+  fs.writeFileSync(files.json, JSON.stringify(safe, null, 2) + '\n');
+  fs.writeFileSync(files.junit, junitXml([safe]));
+  fs.writeFileSync(files.md, summaryMd([safe]));
+  fs.writeFileSync(files.html, reportHtml(safe));
+  return files;
+}
+
+export function updateLatest(root: string, dir: string): void {
+  const link = path.join(root, 'latest');
+  try { fs.rmSync(link, { force: true, recursive: false }); } catch { /* a directory named latest: leave it */ }
+  try { fs.symlinkSync(path.relative(root, dir), link); } catch { /* filesystems without symlinks: no latest */ }
+}
