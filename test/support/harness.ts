@@ -66,3 +66,12 @@ export async function leftovers(aws: LabAws, t: ResolvedTarget): Promise<string[
   for (const i of tagged) out.push(`instance ${i.id} tagged chaos:stopped-by`);
   return out;
 }
+
+/**
+ * World changes an AWS caller made since `mark` (ms epoch): what an invalid run must never cause.
+ * Node-local timers armed by earlier tests may still fire; they are the node's own doing, not a call.
+ */
+export function changesSince(lab: { world: { read(): Array<{ time: string; event: string }> } }, mark: number): string[] {
+  const caused = /^(acl\.|instance\.state|tags\.|asg\.processes|ssm\.command\.sent|daemon\.(stopped|killed))/;
+  return lab.world.read().filter((e) => Date.parse(e.time) >= mark && caused.test(e.event)).map((e) => `${e.time} ${e.event}`);
+}
