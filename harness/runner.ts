@@ -13,16 +13,15 @@ import { formatDuration } from './duration.js';
 import type { Scenario } from './scenario.js';
 import type { ResolvedTarget } from './target.js';
 import { recordChaosEvent, type EventTarget } from './k8s/events.js';
-import { parseSelector } from './observe/observer.js';
+import { deploymentMatches } from './observe/observer.js';
 import type { Kube } from './k8s/index.js';
 
 /** The Deployments behind the scenario's workloads (template labels match the selector). */
 async function deploymentsOf(kube: Kube, workloads: Scenario['workloads']): Promise<EventTarget[]> {
   const out: EventTarget[] = [];
   for (const w of workloads) {
-    const sel = parseSelector(w.selector);
     for (const d of (await kube.apps.listNamespacedDeployment({ namespace: w.namespace })).items) {
-      if (Object.entries(sel).every(([k, v]) => d.spec?.template?.metadata?.labels?.[k] === v)) out.push({ kind: 'Deployment', name: d.metadata!.name!, namespace: w.namespace, uid: d.metadata?.uid });
+      if (deploymentMatches(d, w)) out.push({ kind: 'Deployment', name: d.metadata!.name!, namespace: w.namespace, uid: d.metadata?.uid });
     }
   }
   return out;

@@ -46,7 +46,7 @@ async function checkReportFiles(dir: string, stdout: string, page?: import('play
   expect(arr(suite.testcase).filter((c) => c.failure).map((c) => c.name)).to.deep.equal(report.slos.filter((s) => !s.pass).map((s) => s.name));
   const md = fs.readFileSync(path.join(dir, 'summary.md'), 'utf8');
   for (const s of report.slos) {
-    const measured = formatMeasured({ ...s, unit: s.unit as 'ms' | 'percent' | 'count' });
+    const measured = formatMeasured(s);
     expect(md).to.contain(`| ${s.name} | \`${s.objective}\` | ${measured} | ${s.pass ? '✅' : '❌'} |`);
     expect(stdout).to.contain(`${s.pass ? 'PASS' : 'FAIL'}  ${s.name}: ${s.objective} — measured ${measured}`);
   }
@@ -78,7 +78,7 @@ describe('scenarios end to end on the lab', function () {
         const section = r.stdout.slice(r.stdout.indexOf(`scenario ${name}: `));
         const rep = await checkReportFiles(path.join(dir, name), section.slice(0, section.indexOf('report:')), page);
         expect(rep.verdict, name).to.equal('pass');
-        console.log(`      ${name}: ${rep.slos.map((s) => `${s.name} ${formatMeasured({ ...s, unit: s.unit as 'ms' })}`).join(' · ')}`);
+        console.log(`      ${name}: ${rep.slos.map((s) => `${s.name} ${formatMeasured(s)}`).join(' · ')}`);
       }
     } finally {
       await browser.close();

@@ -24,6 +24,11 @@ export function parseSelector(sel: string): Record<string, string> {
 
 const matches = (labels: Record<string, string> | undefined, sel: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels?.[k] === v);
 
+/** A Deployment belongs to a workload when its pod template carries every label of the selector. */
+export function deploymentMatches(d: V1Deployment, w: WorkloadRef): boolean {
+  return d.metadata?.namespace === w.namespace && matches(d.spec?.template?.metadata?.labels, parseSelector(w.selector));
+}
+
 interface PodState { node?: string; ready: boolean; deleted: boolean; created: number }
 
 export class Observer {
@@ -73,11 +78,8 @@ export class Observer {
   }
 
   private recomputeDesired(w: WorkloadRef): void {
-    const sel = parseSelector(w.selector);
     let n = 0;
-    for (const d of this.deployments.values()) {
-      if (d.metadata?.namespace === w.namespace && matches(d.spec?.template?.metadata?.labels, sel)) n += d.spec?.replicas ?? 1;
-    }
+    for (const d of this.deployments.values()) if (deploymentMatches(d, w)) n += d.spec?.replicas ?? 1;
     const key = workloadKey(w);
     if (this.desired.get(key) !== n) {
       this.desired.set(key, n);

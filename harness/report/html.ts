@@ -53,7 +53,7 @@ export function reportHtml(r: ReportV1): string {
   }]));
   const data = { fault: { start: inj === undefined ? null : inj / 1000, end: rev === undefined ? null : rev / 1000 }, probes, cluster };
   const color = r.verdict === 'pass' ? '#1a7f37' : r.verdict === 'fail' ? '#cf222e' : '#9a6700';
-  const rows = r.slos.map((s) => `<tr class="${s.pass ? 'ok' : 'bad'}"><td>${s.pass ? '✔' : '✘'}</td><td>${esc(s.name)}</td><td><code>${esc(s.objective)}</code></td><td>${esc(formatMeasured({ ...s, unit: s.unit as 'ms' | 'percent' | 'count' }))}</td><td class="detail">${esc(s.detail)}</td></tr>`).join('\n');
+  const rows = r.slos.map((s) => `<tr class="${s.pass ? 'ok' : 'bad'}"><td>${s.pass ? '✔' : '✘'}</td><td>${esc(s.name)}</td><td><code>${esc(s.objective)}</code></td><td>${esc(formatMeasured(s))}</td><td class="detail">${esc(s.detail)}</td></tr>`).join('\n');
   const wl = r.workloads.map((w) => `<tr><td>${esc(w.workload)}</td><td>${w.desired}</td>${[w.detectMs, w.rescheduleMs, w.readyMs, w.recoveryMs].map((x) => `<td>${x === null ? '—' : `${(x / 1000).toFixed(1)} s`}</td>`).join('')}</tr>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(r.scenario)}: ${r.verdict}</title>

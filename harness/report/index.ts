@@ -62,17 +62,13 @@ function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 }
 
-function measuredText(s: ReportV1['slos'][number]): string {
-  return formatMeasured({ ...s, unit: s.unit as 'ms' | 'percent' | 'count' });
-}
-
 /** JUnit XML as GitHub, GitLab and Jenkins read it: testsuites > testsuite (scenario) > testcase (SLO). */
 export function junitXml(reports: ReportV1[]): string {
   const secs = (r: ReportV1) => ((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000).toFixed(3);
   const suites = reports.map((r) => {
     const failures = r.slos.filter((s) => !s.pass).length;
     const errored = r.slos.length === 0 && r.verdict !== 'pass';
-    const cases = r.slos.map((s) => `    <testcase classname="chaos.${xmlEscape(r.scenario)}" name="${xmlEscape(s.name)}" time="0">${s.pass ? '' : `\n      <failure message="${xmlEscape(`${s.objective} — measured ${measuredText(s)}`)}" type="SLOBreached">${xmlEscape(s.detail)}</failure>\n    `}</testcase>`);
+    const cases = r.slos.map((s) => `    <testcase classname="chaos.${xmlEscape(r.scenario)}" name="${xmlEscape(s.name)}" time="0">${s.pass ? '' : `\n      <failure message="${xmlEscape(`${s.objective} — measured ${formatMeasured(s)}`)}" type="SLOBreached">${xmlEscape(s.detail)}</failure>\n    `}</testcase>`);
     if (errored) cases.push(`    <testcase classname="chaos.${xmlEscape(r.scenario)}" name="run" time="${secs(r)}">\n      <error message="${xmlEscape(`${r.verdict}: ${r.error ?? ''}`)}" type="${xmlEscape(r.verdict)}">${xmlEscape(r.errorDetails.join('\n'))}</error>\n    </testcase>`);
     return `  <testsuite name="${xmlEscape(r.scenario)}" tests="${cases.length}" failures="${failures}" errors="${errored ? 1 : 0}" skipped="0" time="${secs(r)}" timestamp="${r.startedAt.replace(/\.\d+Z$/, '')}">\n    <properties>\n      <property name="verdict" value="${r.verdict}"/>\n      <property name="seed" value="${r.seed}"/>\n      <property name="runId" value="${xmlEscape(r.runId)}"/>\n    </properties>\n${cases.join('\n')}\n  </testsuite>`;
   });
@@ -88,7 +84,7 @@ export function summaryMd(reports: ReportV1[]): string {
     out.push(`${r.description} — ${r.faults[0]?.summary ?? 'no fault injected'} on ${r.target.kind} \`${r.target.cluster}\` (${r.target.region}), seed ${r.seed}, exit ${r.exitCode}.`, '');
     if (r.slos.length) {
       out.push('| SLO | objective | measured | |', '|---|---|---|---|');
-      for (const s of r.slos) out.push(`| ${s.name.replace(/\|/g, '\\|')} | \`${s.objective}\` | ${measuredText(s)} | ${s.pass ? '✅' : '❌'} |`);
+      for (const s of r.slos) out.push(`| ${s.name.replace(/\|/g, '\\|')} | \`${s.objective}\` | ${formatMeasured(s)} | ${s.pass ? '✅' : '❌'} |`);
       out.push('');
     }
     if (r.error) out.push(`> ${r.verdict}: ${r.error}`, '');

@@ -43,7 +43,7 @@ export function evaluate(slos: Record<string, string>, a: Analysis): Verdict[] {
   });
 }
 
-export function formatMeasured(v: Verdict): string {
+export function formatMeasured(v: Pick<Verdict, 'measured'> & { unit: string }): string {
   if (v.measured === null) return 'not measured';
   if (v.unit === 'percent') return `${v.measured}%`;
   if (v.unit === 'count') return String(v.measured);
