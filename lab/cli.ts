@@ -1,6 +1,6 @@
 // `npm run lab -- <command>`: the rehearsal cluster.
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_OPTIONS, labDown, labStatusLine, labUp, readState } from './cluster.js';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { apiserverStart, apiserverStop, checkSubnetsPerZone, DEFAULT_OPTIONS, DEFAULT_SUBNETS_PER_ZONE, labDown, labStatusLine, labUp, readState } from './cluster.js';
 import { labKube, nodeReady } from './kube.js';
 import { labPaths } from './paths.js';
 import { setHeartbeat } from './heartbeat.js';
@@ -14,6 +14,14 @@ function intArg(v: string): number {
   return n;
 }
 
+function subnetsArg(v: string): number {
+  try {
+    return checkSubnetsPerZone(Number(v));
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^--subnets-per-zone /, ''));
+  }
+}
+
 const program = new Command('npm run lab --')
   .description('The rehearsal lab: a real Kubernetes control plane (built from upstream source) with KWOK nodes in three zones of us-east-1.')
   .showHelpAfterError();
@@ -23,9 +31,10 @@ program.command('up')
   .addOption(new Option('--nodes-per-zone <n>', 'nodes in each of the 3 zones').argParser(intArg).default(DEFAULT_OPTIONS.nodesPerZone))
   .addOption(new Option('--timing <profile>', 'failure-detection timings').choices(['fast', 'upstream']).default(DEFAULT_OPTIONS.timing))
   .addOption(new Option('--runtime <runtime>', 'container runtime the nodes report').choices(['containerd', 'docker']).default(DEFAULT_OPTIONS.runtime))
+  .addOption(new Option('--subnets-per-zone <n>', 'subnets in each zone of the VPC: 1 for the nodes + N - 1 utility subnets').argParser(subnetsArg).default(DEFAULT_SUBNETS_PER_ZONE))
   .option('--cluster-name <name>', 'cluster name (tags, kubeconfig context)', process.env.LAB_CLUSTER_NAME ?? DEFAULT_OPTIONS.clusterName)
-  .action(async (o: { nodesPerZone: number; timing: 'fast' | 'upstream'; runtime: 'containerd' | 'docker'; clusterName: string }) => {
-    const r = await labUp({ clusterName: o.clusterName, nodesPerZone: o.nodesPerZone, timing: o.timing, runtime: o.runtime }, log);
+  .action(async (o: { nodesPerZone: number; timing: 'fast' | 'upstream'; runtime: 'containerd' | 'docker'; subnetsPerZone: number; clusterName: string }) => {
+    const r = await labUp({ clusterName: o.clusterName, nodesPerZone: o.nodesPerZone, timing: o.timing, runtime: o.runtime, subnetsPerZone: o.subnetsPerZone }, log);
     const paths = labPaths();
     log(`${r.reused ? 'already up' : 'up'} in ${r.seconds.toFixed(1)}s: ${r.state.nodes.length} nodes, timing ${r.state.timing.name}, runtime ${r.state.options.runtime}`);
     console.log(`. ${paths.env}   # then: "$LAB_KUBECTL" get nodes -L topology.kubernetes.io/zone`);
@@ -34,6 +43,15 @@ program.command('up')
 program.command('down').description('stop every lab process and delete the lab state').action(async () => {
   await labDown(log);
 });
+
+program.command('apiserver')
+  .addArgument(new Argument('<action>', 'stop | start').choices(['stop', 'start']))
+  .description('stop or start kube-apiserver alone (a control-plane outage; start reuses its command line and waits for /readyz)')
+  .action(async (action: 'stop' | 'start') => {
+    const paths = labPaths();
+    if (action === 'stop') { if (!(await apiserverStop(paths, log))) log('kube-apiserver was not running'); else log('kube-apiserver stopped; the other lab processes keep running'); }
+    else if (!(await apiserverStart(paths, log))) log('kube-apiserver is already running and ready');
+  });
 
 program.command('status').description('show processes and nodes; exit 1 when the lab is not (fully) up').action(async () => {
   const paths = labPaths();

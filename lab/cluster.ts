@@ -22,6 +22,28 @@ export interface LabOptions {
   nodesPerZone: number;
   timing: TimingName;
   runtime: Runtime;
+  /** subnets per zone in the lab's VPC: 1 nodes subnet + N - 1 utility subnets (default 2) */
+  subnetsPerZone?: number;
+  /** audit the full objects written (RequestResponse) instead of metadata only: ground truth for bench/accuracy.ts */
+  auditBodies?: boolean;
+}
+
+export const DEFAULT_SUBNETS_PER_ZONE = 2;
+export const MAX_SUBNETS_PER_ZONE = 45;
+
+/**
+ * The options as `lab up` compares them: defaults filled in (`subnetsPerZone`), unset fields dropped,
+ * keys sorted, so a state written before a field existed equals one asking for its default.
+ */
+export function normalizeOptions(o: LabOptions): LabOptions {
+  const full: Record<string, unknown> = { ...o, subnetsPerZone: o.subnetsPerZone ?? DEFAULT_SUBNETS_PER_ZONE, auditBodies: o.auditBodies || undefined };
+  return Object.fromEntries(Object.keys(full).sort().filter((k) => full[k] !== undefined).map((k) => [k, full[k]])) as unknown as LabOptions;
+}
+
+export function checkSubnetsPerZone(n: number | undefined): number {
+  const v = n ?? DEFAULT_SUBNETS_PER_ZONE;
+  if (!Number.isInteger(v) || v < 1 || v > MAX_SUBNETS_PER_ZONE) throw new Error(`--subnets-per-zone must be an integer from 1 to ${MAX_SUBNETS_PER_ZONE}, got ${v}`);
+  return v;
 }
 
 export const DEFAULT_OPTIONS: LabOptions = { clusterName: 'chaos-lab', nodesPerZone: 2, timing: 'fast', runtime: 'containerd' };
@@ -155,11 +177,12 @@ export interface UpResult { state: LabState; reused: boolean; seconds: number }
 export async function labUp(opts: LabOptions, log: Logger, paths: LabPaths = labPaths()): Promise<UpResult> {
   const t0 = Date.now();
   const timing = parseTiming(opts.timing);
+  checkSubnetsPerZone(opts.subnetsPerZone);
   const existing = readState(paths);
   if (existing) {
     const { up, dead } = labStatusLine(existing);
     if (up && (await httpOk(`${existing.apiserverUrl}/readyz`, readToken(paths)))) {
-      const same = JSON.stringify(existing.options) === JSON.stringify(opts);
+      const same = JSON.stringify(normalizeOptions(existing.options)) === JSON.stringify(normalizeOptions(opts));
       if (!same) {
         throw new Error(`the lab in ${paths.dir} is already up with ${JSON.stringify(existing.options)}; ` +
           `run \`npm run lab -- down\` first to start it with ${JSON.stringify(opts)}`);
@@ -178,7 +201,7 @@ export async function labUp(opts: LabOptions, log: Logger, paths: LabPaths = lab
   fs.rmSync(paths.dir, { recursive: true, force: true });
   fs.mkdirSync(paths.logs, { recursive: true });
   const token = writePki(paths);
-  fs.writeFileSync(paths.auditPolicy, auditPolicyYaml());
+  fs.writeFileSync(paths.auditPolicy, auditPolicyYaml(opts.auditBodies ? 'RequestResponse' : 'Metadata'));
   fs.writeFileSync(paths.kwokConfig, kwokStagesYaml());
   const ports = { etcd: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() };
   const apiserverUrl = `https://127.0.0.1:${ports.apiserver}`;
@@ -334,4 +357,59 @@ export async function labDown(log: Logger, paths: LabPaths = labPaths()): Promis
   fs.rmSync(paths.dir, { recursive: true, force: true });
   log(`lab "${state.options.clusterName}" is down`);
   return true;
+}
+
+// ---- the apiserver on demand (control-plane outage rehearsals) ----
+
+const APISERVER = 'kube-apiserver';
+
+function apiserverRecord(state: LabState, paths: LabPaths): ProcRecord {
+  const p = state.procs.find((x) => x.name === APISERVER);
+  if (!p) throw new Error(`the lab in ${paths.dir} has no ${APISERVER} process record`);
+  return p;
+}
+
+/**
+ * Stops the lab's kube-apiserver (SIGTERM, SIGKILL after 5 s); everything else keeps running. The
+ * state file keeps its record (with its command line) for `apiserverStart`. Returns false when it was
+ * not running.
+ */
+export async function apiserverStop(paths: LabPaths = labPaths(), log: Logger = () => {}): Promise<boolean> {
+  const state = readState(paths);
+  if (!state) throw new Error(`no lab state in ${paths.dir}; start it with: npm run lab -- up`);
+  const p = apiserverRecord(state, paths);
+  if (!isAlive(p)) { log(`${APISERVER} is not running (pid ${p.pid} is gone)`); return false; }
+  log(`stopping ${APISERVER} (pid ${p.pid})`);
+  await stopProc(p);
+  new WorldLog(paths.world).append('apiserver.stopped', { pid: p.pid });
+  return true;
+}
+
+/**
+ * Starts the lab's kube-apiserver again with the same command line (same port, certificates, etcd,
+ * audit log), records the new process in the state file and waits for /readyz. A no-op (false) when
+ * it is running.
+ */
+export async function apiserverStart(paths: LabPaths = labPaths(), log: Logger = () => {}, timeoutMs = 90_000): Promise<boolean> {
+  const state = readState(paths);
+  if (!state) throw new Error(`no lab state in ${paths.dir}; start it with: npm run lab -- up`);
+  const old = apiserverRecord(state, paths);
+  let started = false;
+  let p = old;
+  if (!isAlive(old)) {
+    log(`starting ${APISERVER} on ${state.apiserverUrl}`);
+    p = startProc(APISERVER, old.cmd, paths.logs, process.env, REPO_ROOT);
+    state.procs = state.procs.map((x) => (x === old ? p : x));
+    writeState(paths, state);
+    new WorldLog(paths.world).append('apiserver.started', { pid: p.pid });
+    started = true;
+  }
+  const t0 = Date.now();
+  await waitFor(`${APISERVER} /readyz`, () => httpOk(`${state.apiserverUrl}/readyz`, readToken(paths)), timeoutMs,
+    () => (isAlive(p) ? '' : `; ${APISERVER} exited, last log lines:\n${tail(p.log)}`));
+  if (started) {
+    new WorldLog(paths.world).append('apiserver.ready', { pid: p.pid, seconds: (Date.now() - t0) / 1000 });
+    log(`${APISERVER} ready after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  }
+  return started;
 }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { readState } from './cluster.js';
+import { DEFAULT_SUBNETS_PER_ZONE, readState } from './cluster.js';
 import { labPaths } from './paths.js';
 import { labKube, MERGE_PATCH, nodeReady, httpStatus } from './kube.js';
 import { setHeartbeat } from './heartbeat.js';
@@ -37,7 +37,7 @@ const world = new World(state.options.clusterName, state.options.runtime, worldT
   worldLog.append(event, fields);
   log(`${event} ${JSON.stringify(fields)}`);
   reconcileSoon();
-}, state.nodes);
+}, state.nodes, (state.options.subnetsPerZone ?? DEFAULT_SUBNETS_PER_ZONE) - 1);
 
 // ---- node agent socket for the SSM sandbox's shims ----
 const sandbox = prepareSandbox(path.join(paths.dir, 'aws-node'));

@@ -255,12 +255,13 @@ spec:
 }
 
 /** Audit policy: node and pod writes (incl. status) at Metadata level, nothing else. */
-export function auditPolicyYaml(): string {
+/** Writes to nodes, pods and EndpointSlices, at `level` (RequestResponse: with the objects written). */
+export function auditPolicyYaml(level: 'Metadata' | 'RequestResponse' = 'Metadata'): string {
   return `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: ["RequestReceived"]
 rules:
-- level: Metadata
+- level: ${level}
   verbs: ["create", "update", "patch", "delete"]
   resources:
   - group: ""

@@ -177,7 +177,9 @@ export class World {
     LAB_ZONES.forEach((zone, z) => {
       const roles: Array<Subnet['role']> = ['nodes', ...Array.from({ length: extraSubnetsPerZone }, () => 'utility' as const)];
       roles.forEach((role, k) => {
-        const third = role === 'nodes' ? z + 1 : 10 * (k + 1) + z + 1;
+        // nodes 10.0.1-3.x, utility k = 1..24 at 10.0.(10k+11+z); beyond that (--subnets-per-zone > 25)
+        // the /24s ending in 4-6 (10.0.14-16, 24-26, …), so every CIDR stays a valid /24 of the VPC
+        const third = role === 'nodes' ? z + 1 : k <= 24 ? 10 * (k + 1) + z + 1 : 10 * (k - 24) + z + 4;
         const s: Subnet = {
           id: hexId('subnet', `${cluster}/${zone}/${role}/${k}`), vpcId: this.vpc.id, zone, role,
           cidr: `10.0.${third}.0/24`, ipv6Cidr: `2600:1f18:4a3:6e${third.toString(16).padStart(2, '0')}::/64`,

@@ -6,7 +6,8 @@ import { readState, type LabState } from '../../lab/cluster.js';
 import { labKube, type LabKube } from '../../lab/kube.js';
 import { WorldLog } from '../../lab/world.js';
 
-export const TEST_LAB_DIR = path.join(REPO_ROOT, '.lab-test');
+/** TEST_LAB_DIR moves it (two test runs at once on one machine each need their own). */
+export const TEST_LAB_DIR = path.resolve(REPO_ROOT, process.env.TEST_LAB_DIR ?? '.lab-test');
 export const TEST_CLUSTER = 'chaos-lab-test';
 
 export interface TestLab {
