@@ -1,27 +1,108 @@
 // Open-loop HTTP probes: requests leave at a fixed rate whether or not earlier ones returned (no
 // coordinated omission); latency is measured from the intended send time; a timeout is a failure
 // counted at the timeout value. Every attempt goes to the run's timeline.
-import http from 'node:http';
-import https from 'node:https';
+//
+// The engine is a lean HTTP/1.1 client over net/tls sockets, a few times cheaper per request than
+// node:http: one pre-built GET request; a keep-alive pool of connections; a minimal response parser
+// (status line, Content-Length, chunked, read-until-close, Connection: close, 1xx interim responses;
+// a response head identical to the previous one is recognised by a byte compare and not parsed
+// again). A connection carries one request at a time, never pipelined: when every open connection is
+// busy a new one is opened, so a stalled response never delays a later request. A request written to
+// a reused keep-alive connection that the server closed before sending a single byte back (the
+// keep-alive race) is sent again, once, on a fresh connection; it keeps its intended time. Timeouts
+// are kept by one timer armed for the earliest deadline in flight, not one timer per request.
+import net from 'node:net';
+import tls from 'node:tls';
+import * as hdr from 'hdr-histogram-js';
 import type { Recorder } from '../timeline.js';
 
 export interface ProbeSpec { name: string; url: string; rate: number; timeoutMs: number; expectStatus?: number[] }
 
+/** at most this many due requests are sent in one go before I/O (responses) gets a turn */
+const SEND_CHUNK = 64;
+/** idle keep-alive connections unused this long are closed (below node's default 5 s server keep-alive) */
+const IDLE_CLOSE_MS = 4_000;
+/** as node:http: a response head larger than this is an error */
+const MAX_HEAD = 16 * 1024;
+/** outcomes kept for windowAvailability (a ring of the newest) */
+const RECENT = 1 << 16;
+/** schedule lag is recorded in µs up to an hour */
+const LAG_MAX_US = 3_600_000_000;
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+const enum S { Head, Length, Chunk, ChunkData, ChunkEnd, Trailer, UntilClose }
+
+interface Attempt { intended: number; sentAt: number; done: boolean; retried: boolean }
+
+/** What a response head says about the response (the part the engine needs). */
+interface Head { status: number; close: boolean; state: S; length: number }
+
+class Conn {
+  attempt?: Attempt;
+  /** the current attempt went out on a connection that had carried a response before */
+  reused = false;
+  /** response bytes received for the current attempt */
+  got = 0;
+  served = 0;
+  idleSince = 0;
+  state = S.Head;
+  status = 0;
+  remaining = 0;
+  close = false;
+  pending?: Buffer;
+  line = '';
+  err?: NodeJS.ErrnoException;
+  /** the peer ended or the socket closed: never reuse */
+  closed = false;
+  socket!: net.Socket;
+  reset(): void {
+    this.state = S.Head; this.status = 0; this.remaining = 0; this.close = false; this.pending = undefined; this.line = ''; this.got = 0;
+  }
+}
+
 export class Prober {
   private timer?: NodeJS.Timeout;
+  private immediate?: NodeJS.Immediate;
+  private sweeper?: NodeJS.Timeout;
+  private sweepAt = Infinity;
   private k = 0;
   private start = 0;
   private running = false;
-  private readonly inflight = new Set<http.ClientRequest>();
-  private readonly agent: http.Agent;
+  private readonly interval: number;
+  private readonly secure: boolean;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly servername?: string;
+  private readonly request: Buffer;
+  private readonly readBuf = Buffer.allocUnsafe(64 * 1024);
+  private tlsSession?: Buffer;
+  /** the last final response head (bytes up to and including CRLFCRLF) and what it said */
+  private lastHead?: Buffer;
+  private lastParsed?: Head;
+  /** connections with a request in flight */
+  private readonly busy = new Set<Conn>();
+  /** idle keep-alive connections, oldest first (taken from the end; closed ones are skipped) */
+  private readonly idle: Conn[] = [];
+  private drained?: () => void;
   /** recent outcomes (intended time, ok) for stop conditions */
-  private readonly recent: Array<{ t: number; ok: boolean }> = [];
+  private readonly recentT = new Float64Array(RECENT);
+  private readonly recentOk = new Uint8Array(RECENT);
+  private recentN = 0;
+  /** schedule lag (actual send − intended send) of every request, in µs */
+  private readonly lag = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: LAG_MAX_US, numberOfSignificantValueDigits: 3 });
   sent = 0;
   maxLagMs = 0;
 
   constructor(readonly spec: ProbeSpec, private readonly rec: Recorder) {
-    const mod = spec.url.startsWith('https:') ? https : http;
-    this.agent = new mod.Agent({ keepAlive: true, maxSockets: Infinity });
+    const u = new URL(spec.url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`probe ${spec.name}: unsupported protocol ${u.protocol} (http: or https:)`);
+    this.secure = u.protocol === 'https:';
+    this.host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+    this.port = u.port ? Number(u.port) : this.secure ? 443 : 80;
+    if (this.secure && !net.isIP(this.host)) this.servername = this.host;
+    const auth = u.username || u.password ? `Authorization: Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}\r\n` : '';
+    this.request = Buffer.from(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: k8s-chaos-harness-probe\r\n${auth}Connection: keep-alive\r\n\r\n`, 'latin1');
+    this.interval = 1000 / spec.rate;
   }
 
   begin(): void {
@@ -31,62 +112,277 @@ export class Prober {
     this.tick();
   }
 
-  private tick(): void {
+  private readonly tick = (): void => {
+    this.timer = this.immediate = undefined;
     if (!this.running) return;
-    const interval = 1000 / this.spec.rate;
     const now = this.rec.now();
-    // fire every request whose intended time has come, even if we woke up late
-    while (this.start + this.k * interval <= now) {
-      const intended = this.start + this.k * interval;
-      this.maxLagMs = Math.max(this.maxLagMs, now - intended);
-      this.fire(intended);
+    // fire every request whose intended time has come, even if we woke up late (in chunks, so that
+    // responses are read and connections reused in between when far behind)
+    for (let n = 0; this.start + this.k * this.interval <= now; n++) {
+      if (n === SEND_CHUNK) { this.immediate = setImmediate(this.tick); return; }
+      this.fire(this.start + this.k * this.interval);
       this.k++;
     }
-    this.timer = setTimeout(() => this.tick(), Math.max(0, this.start + this.k * interval - this.rec.now()));
-  }
+    this.timer = setTimeout(this.tick, Math.max(1, Math.ceil(this.start + this.k * this.interval - this.rec.now())));
+  };
 
   private fire(intended: number): void {
     this.sent++;
-    const mod = this.spec.url.startsWith('https:') ? https : http;
-    let done = false;
-    const finish = (ok: boolean, status?: number, error?: string, timedOut = false) => {
-      if (done) return;
-      done = true;
-      clearTimeout(to);
-      this.inflight.delete(req);
-      const latency = timedOut ? this.spec.timeoutMs : this.rec.now() - intended;
-      this.rec.add({ t: intended, type: 'probe', probe: this.spec.name, latency, ok, status, error });
-      this.recent.push({ t: intended, ok });
-      if (this.recent.length > 100_000) this.recent.splice(0, 50_000);
-    };
-    const req = mod.get(this.spec.url, { agent: this.agent, headers: { 'user-agent': 'k8s-chaos-harness-probe' } }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        const ok = this.spec.expectStatus ? this.spec.expectStatus.includes(status) : status >= 200 && status < 400;
-        finish(ok, status, ok ? undefined : `HTTP ${status}`);
-      });
-      res.on('error', (e) => finish(false, res.statusCode, e.message));
-    });
-    this.inflight.add(req);
-    const to = setTimeout(() => { finish(false, undefined, 'timeout', true); req.destroy(); }, this.spec.timeoutMs);
-    req.on('error', (e: NodeJS.ErrnoException) => finish(false, undefined, e.code ?? e.message));
+    const now = this.rec.now();
+    const lag = now - intended;
+    if (lag > this.maxLagMs) this.maxLagMs = lag;
+    this.lag.recordValue(Math.min(LAG_MAX_US, Math.max(1, Math.round(lag * 1000))));
+    this.send({ intended, sentAt: now, done: false, retried: false }, false);
   }
+
+  private send(a: Attempt, fresh: boolean): void {
+    let c: Conn | undefined;
+    if (!fresh) while ((c = this.idle.pop()) && c.closed);
+    c ??= this.connect();
+    c.reset();
+    c.reused = c.served > 0;
+    c.attempt = a;
+    this.busy.add(c);
+    const deadline = a.sentAt + this.spec.timeoutMs;
+    if (deadline < this.sweepAt) this.armSweep(deadline);
+    c.socket.write(this.request);
+  }
+
+  private connect(): Conn {
+    const c = new Conn();
+    let socket: net.Socket;
+    if (this.secure) {
+      socket = tls.connect({ host: this.host, port: this.port, servername: this.servername, session: this.tlsSession, ALPNProtocols: ['http/1.1'] });
+      socket.setNoDelay(true);
+      socket.on('session', (s: Buffer) => { this.tlsSession = s; });
+      socket.on('data', (d: Buffer) => this.onData(c, d));
+    } else {
+      // onread: bytes land in one reused buffer and reach the parser without the stream machinery
+      socket = net.connect({ host: this.host, port: this.port, noDelay: true, onread: { buffer: this.readBuf, callback: (n: number, buf: Uint8Array) => { this.onData(c, (buf as Buffer).subarray(0, n)); return true; } } });
+    }
+    c.socket = socket;
+    socket.on('error', (e: NodeJS.ErrnoException) => { c.err ??= e; });
+    socket.on('end', () => { c.closed = true; });
+    socket.on('close', () => this.onClose(c));
+    return c;
+  }
+
+  /** New bytes on c (for http a view of the shared read buffer: nothing may keep it). */
+  private onData(c: Conn, chunk: Buffer): void {
+    if (!c.attempt) { c.socket.destroy(); return; } // bytes nobody asked for
+    c.got += chunk.length;
+    let off = 0;
+    while (off < chunk.length) {
+      if (!c.attempt) { c.socket.destroy(); return; } // more than one response: protocol error
+      switch (c.state) {
+        case S.Head: {
+          if (c.pending) { chunk = Buffer.concat([c.pending, chunk.subarray(off)]); off = 0; c.pending = undefined; }
+          const last = this.lastHead;
+          if (last && chunk.length - off >= last.length && chunk.compare(last, 0, last.length, off, off + last.length) === 0) {
+            off += last.length;
+            this.apply(c, this.lastParsed!);
+            break;
+          }
+          const end = chunk.indexOf(CRLFCRLF, off);
+          if (end < 0) {
+            if (chunk.length - off > MAX_HEAD) return this.fail(c, undefined, 'HPE_HEADER_OVERFLOW');
+            c.pending = Buffer.from(chunk.subarray(off));
+            return;
+          }
+          if (end - off > MAX_HEAD) return this.fail(c, undefined, 'HPE_HEADER_OVERFLOW');
+          const h = parseHead(chunk.toString('latin1', off, end));
+          if (!h) return this.fail(c, undefined, 'HPE_INVALID_RESPONSE');
+          if (h.status >= 100 && h.status < 200 && h.status !== 101) { off = end + 4; break; } // interim: the real head follows
+          this.lastHead = Buffer.from(chunk.subarray(off, end + 4));
+          this.lastParsed = h;
+          off = end + 4;
+          this.apply(c, h);
+          break;
+        }
+        case S.Length:
+        case S.ChunkData: {
+          const take = Math.min(c.remaining, chunk.length - off);
+          off += take;
+          c.remaining -= take;
+          if (c.remaining === 0) {
+            if (c.state === S.Length) this.complete(c);
+            else c.state = S.ChunkEnd;
+          }
+          break;
+        }
+        case S.UntilClose:
+          return;
+        default: { // a line: a chunk size, the CRLF after chunk data, or a trailer
+          const nl = chunk.indexOf(10, off);
+          if (nl < 0) {
+            c.line += chunk.toString('latin1', off, chunk.length);
+            if (c.line.length > MAX_HEAD) return this.fail(c, c.status, 'HPE_CHUNK_EXTENSIONS_OVERFLOW');
+            return;
+          }
+          let line = c.line + chunk.toString('latin1', off, nl);
+          c.line = '';
+          off = nl + 1;
+          if (line.endsWith('\r')) line = line.slice(0, -1);
+          if (c.state === S.Chunk) {
+            const semi = line.indexOf(';');
+            const hex = (semi < 0 ? line : line.slice(0, semi)).trim();
+            if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) return this.fail(c, c.status, 'HPE_INVALID_CHUNK_SIZE');
+            c.remaining = parseInt(hex, 16);
+            c.state = c.remaining === 0 ? S.Trailer : S.ChunkData;
+          } else if (c.state === S.ChunkEnd) {
+            if (line !== '') return this.fail(c, c.status, 'HPE_STRICT');
+            c.state = S.Chunk;
+          } else if (line === '') this.complete(c); // the empty line after the trailers
+        }
+      }
+    }
+  }
+
+  private apply(c: Conn, h: Head): void {
+    c.status = h.status;
+    c.close = h.close;
+    c.state = h.state;
+    c.remaining = h.length;
+    if (h.state === S.Length && h.length === 0) this.complete(c);
+  }
+
+  private complete(c: Conn): void {
+    const a = c.attempt!;
+    const status = c.status;
+    const ok = this.spec.expectStatus ? this.spec.expectStatus.includes(status) : status >= 200 && status < 400;
+    c.attempt = undefined;
+    c.served++;
+    this.busy.delete(c);
+    const now = this.rec.now();
+    if (c.close || c.closed || !this.running) c.socket.destroy();
+    else { c.idleSince = now; this.idle.push(c); }
+    this.finish(a, ok, status, ok ? undefined : `HTTP ${status}`, false, now);
+  }
+
+  /** The current attempt on c failed; c is done for. */
+  private fail(c: Conn, status: number | undefined, error: string, timedOut = false): void {
+    const a = c.attempt;
+    c.attempt = undefined;
+    c.closed = true;
+    this.busy.delete(c);
+    c.socket.destroy();
+    if (a) this.finish(a, false, status, error, timedOut);
+  }
+
+  private onClose(c: Conn): void {
+    c.closed = true;
+    const a = c.attempt;
+    if (!a) return;
+    if (c.state === S.UntilClose && !c.err) { c.close = true; return this.complete(c); }
+    c.attempt = undefined;
+    this.busy.delete(c);
+    // keep-alive race: the server closed a reused connection before answering; send again, once
+    if (c.reused && c.got === 0 && !a.retried) { a.retried = true; return this.send(a, true); }
+    const error = c.err ? (c.err.code ?? c.err.message) : c.state === S.Head ? 'ECONNRESET' : 'aborted';
+    this.finish(a, false, c.state === S.Head ? undefined : c.status, error);
+  }
+
+  private finish(a: Attempt, ok: boolean, status: number | undefined, error: string | undefined, timedOut = false, now = this.rec.now()): void {
+    if (a.done) return;
+    a.done = true;
+    // an answer (or error) that came after the timeout had passed is a timeout, as with a precise timer
+    if (!timedOut && now - a.sentAt >= this.spec.timeoutMs) { timedOut = true; ok = false; status = undefined; error = 'timeout'; }
+    const latency = timedOut ? this.spec.timeoutMs : now - a.intended;
+    this.rec.add({ t: a.intended, type: 'probe', probe: this.spec.name, latency, ok, status, error });
+    const j = this.recentN++ & (RECENT - 1);
+    this.recentT[j] = a.intended;
+    this.recentOk[j] = ok ? 1 : 0;
+    if (!this.busy.size) this.drained?.();
+  }
+
+  private armSweep(at: number): void {
+    clearTimeout(this.sweeper);
+    this.sweepAt = at;
+    this.sweeper = setTimeout(this.sweep, Math.max(1, Math.ceil(at - this.rec.now())));
+  }
+
+  /** Times out requests in flight for the timeout; closes idle connections unused for a while; re-arms for the next deadline. */
+  private readonly sweep = (): void => {
+    this.sweeper = undefined;
+    this.sweepAt = Infinity;
+    const now = this.rec.now();
+    let next = Infinity;
+    for (const c of this.busy) {
+      const a = c.attempt;
+      if (!a) continue;
+      const deadline = a.sentAt + this.spec.timeoutMs;
+      if (deadline <= now) this.fail(c, undefined, 'timeout', true);
+      else if (deadline < next) next = deadline;
+    }
+    while (this.idle.length && (this.idle[0].closed || now - this.idle[0].idleSince >= IDLE_CLOSE_MS)) this.idle.shift()!.socket.destroy();
+    if (this.idle.length) next = Math.min(next, this.idle[0].idleSince + IDLE_CLOSE_MS);
+    if (next < Infinity) this.armSweep(next);
+  };
 
   /** Availability (percent) of attempts intended in the last `ms`; undefined without attempts. */
   windowAvailability(ms: number): number | undefined {
     const since = this.rec.now() - ms;
-    const xs = this.recent.filter((r) => r.t >= since);
-    return xs.length ? (xs.filter((r) => r.ok).length * 100) / xs.length : undefined;
+    let n = 0;
+    let ok = 0;
+    for (let i = 0, m = Math.min(this.recentN, RECENT); i < m; i++) {
+      if (this.recentT[i] >= since) { n++; ok += this.recentOk[i]; }
+    }
+    return n ? (ok * 100) / n : undefined;
+  }
+
+  /** Schedule lag (actual send − intended send) at a percentile (0..100) over every request so far, in ms; NaN before the first. */
+  lagPercentile(percentile: number): number {
+    return this.lag.totalCount ? this.lag.getValueAtPercentile(percentile) / 1000 : NaN;
   }
 
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = this.immediate = undefined;
     // let in-flight requests finish or time out, so every attempt is recorded
-    const deadline = Date.now() + this.spec.timeoutMs + 500;
-    while (this.inflight.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    for (const r of this.inflight) r.destroy();
-    this.agent.destroy();
+    if (this.busy.size) {
+      await new Promise<void>((resolve) => {
+        const deadline = setTimeout(resolve, this.spec.timeoutMs + 500);
+        this.drained = () => { clearTimeout(deadline); resolve(); };
+      });
+      this.drained = undefined;
+    }
+    clearTimeout(this.sweeper);
+    this.sweeper = undefined;
+    this.sweepAt = Infinity;
+    // only if the event loop was blocked: what timed out is a timeout, the rest is cut off
+    const now = this.rec.now();
+    for (const c of [...this.busy]) {
+      const late = !!c.attempt && now - c.attempt.sentAt >= this.spec.timeoutMs;
+      this.fail(c, undefined, late ? 'timeout' : 'ECONNRESET', late);
+    }
+    for (const c of this.idle.splice(0)) c.socket.destroy();
   }
+}
+
+/** Parses a response head (without its final CRLFCRLF); undefined when it is not HTTP/1.x. */
+function parseHead(head: string): Head | undefined {
+  if (!head.startsWith('HTTP/1.') || head.charCodeAt(8) !== 32) return undefined;
+  const status = Number(head.slice(9, 12));
+  if (!Number.isInteger(status) || status < 100 || status > 999) return undefined;
+  const h = head.toLowerCase();
+  const header = (name: string): string | undefined => {
+    const i = h.indexOf(`\r\n${name}:`);
+    if (i < 0) return undefined;
+    const e = h.indexOf('\r\n', i + 2);
+    return h.slice(i + name.length + 3, e < 0 ? h.length : e).trim();
+  };
+  const connection = header('connection');
+  let close = head.charCodeAt(7) === 48 /* HTTP/1.0 */ ? !(connection && /(^|[\s,])keep-alive($|[\s,])/.test(connection)) : !!connection && /(^|[\s,])close($|[\s,])/.test(connection);
+  const te = header('transfer-encoding');
+  const cl = header('content-length');
+  if (status < 200 || status === 204 || status === 304) return { status, close: close || status === 101, state: S.Length, length: 0 };
+  if (te !== undefined && /(^|[\s,])chunked$/.test(te)) return { status, close, state: S.Chunk, length: 0 };
+  if (cl !== undefined) {
+    if (!/^\d{1,15}$/.test(cl)) return undefined;
+    return { status, close, state: S.Length, length: Number(cl) };
+  }
+  close = true;
+  return { status, close, state: S.UntilClose, length: 0 };
 }
