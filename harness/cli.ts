@@ -51,8 +51,9 @@ function statusPrinter(): (s: RunStatus) => void {
 
 interface Common { target: 'lab' | 'aws'; context?: string; region?: string; yes?: boolean; dryRun?: boolean; seed?: number; stateDir: string; config?: string; verbose?: boolean; quiet?: boolean; jsonLog?: string }
 
-function seedArg(v: string): number {
-  const n = Number(v);
+export function seedArg(v: string): number {
+  // digits only: Number('') is 0, so an unset `--seed "$SEED"` would silently replay seed 0
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('must be an integer from 0 to 4294967295');
   return n;
 }
@@ -116,7 +117,8 @@ export async function prepare(o: Common, runId: string, maxDurationMs: number, w
   return { t, ctx };
 }
 
-function faultFromFlags(kind: string, f: Record<string, unknown>): FaultSpec {
+/** The `fault <kind>` flags as a fault spec; an invalid one is an exit-2 error naming `fault.<field>`. */
+export function faultFromFlags(kind: string, f: Record<string, unknown>): FaultSpec {
   const raw: Record<string, unknown> = { kind };
   for (const k of ['zone', 'scope', 'daemon', 'mode', 'selector', 'nodeGroup', 'duration', 'asg']) if (f[k] !== undefined) raw[k] = f[k];
   if (f.count !== undefined) raw.count = Number(f.count);
@@ -282,7 +284,7 @@ async function runScenarioCommand(name: string, o: Common & { reportDir?: string
   }
   const guard = new SignalGuard(log).install();
   try {
-    const r = await runWithMocha(s, { t, ctx, stateDir: o.stateDir, log, signal: guard.controller.signal, onStatus: statusPrinter() }, o.quiet ? 'dot' : 'spec');
+    const r = await runWithMocha(s, { t, ctx, stateDir: o.stateDir, log, signal: guard.controller.signal, onStatus: statusPrinter(), redact: (x) => redactor.text(x) }, o.quiet ? 'dot' : 'spec');
     const root = path.join(REPO_ROOT, 'reports');
     const dir = o.reportDir ?? path.join(root, `${s.name}-${r.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
     const report = buildReport(r, { description: s.description, target: { kind: t.kind, context: t.context, cluster: t.guard.cluster, region: t.guard.region } });

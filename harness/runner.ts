@@ -13,19 +13,12 @@ import { formatDuration } from './duration.js';
 import type { Scenario } from './scenario.js';
 import type { ResolvedTarget } from './target.js';
 import { recordChaosEvent, type EventTarget } from './k8s/events.js';
-import { deploymentMatches } from './observe/observer.js';
-import type { Kube } from './k8s/index.js';
+import { parseSlo } from './slo/grammar.js';
 
-/** The Deployments behind the scenario's workloads (template labels match the selector). */
-async function deploymentsOf(kube: Kube, workloads: Scenario['workloads']): Promise<EventTarget[]> {
-  const out: EventTarget[] = [];
-  for (const w of workloads) {
-    for (const d of (await kube.apps.listNamespacedDeployment({ namespace: w.namespace })).items) {
-      if (deploymentMatches(d, w)) out.push({ kind: 'Deployment', name: d.metadata!.name!, namespace: w.namespace, uid: d.metadata?.uid });
-    }
-  }
-  return out;
-}
+/** How long the harness waits for the Kubernetes Events that mark a fault window (never for the revert). */
+const EVENT_TIMEOUT_MS = 10_000;
+/** How long the first list of every watched resource may take before the run gives up (nothing injected yet). */
+const OBSERVER_START_TIMEOUT_MS = 5 * 60_000;
 
 export interface RunStatus {
   phase: 'setup' | 'steady' | 'fault' | 'recovery' | 'end';
@@ -45,6 +38,8 @@ export interface RunDeps {
   stateDir: string;
   log: (m: string) => void;
   signal?: AbortSignal;
+  /** applied to everything mocha prints (titles, failure messages): it writes to stdout itself */
+  redact?: (text: string) => string;
 }
 
 export type VerdictName = 'pass' | 'fail' | 'aborted' | 'error' | 'revert-failed' | 'invalid';
@@ -78,7 +73,11 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
   let phase: RunStatus['phase'] = 'setup';
   let faultState: RunStatus['fault'] = 'pending';
   const counts = new Map<string, { attempts: number; ok: number }>();
+  let gapSince: number | undefined;
   const statusTimer = setInterval(() => {
+    // Say so in the log when the watches lose the apiserver and when they have it again.
+    if (observer.inGap() && gapSince === undefined) { gapSince = rec.now(); d.log('apiserver unreachable: the cluster timeline has a gap until it answers again (probes and the fault carry on)'); }
+    else if (!observer.inGap() && gapSince !== undefined) { d.log(`apiserver reachable again after ${formatDuration(rec.now() - gapSince)}`); gapSince = undefined; }
     const h = observer.healthy(faultState === 'injected' ? faulted : new Set());
     d.onStatus?.({
       phase, elapsedMs: rec.now(), fault: faultState,
@@ -89,7 +88,13 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
   }, 1000);
   rec.onProbe = (name, ok) => { const c = counts.get(name) ?? { attempts: 0, ok: 0 }; c.attempts++; if (ok) c.ok++; counts.set(name, c); };
   try {
-    await observer.start();
+    let startTimer: NodeJS.Timeout | undefined;
+    await Promise.race([observer.start(), new Promise<never>((_, reject) => {
+      startTimer = setTimeout(() => reject(new HarnessError(`the initial lists of nodes and the workloads' pods, Deployments and EndpointSlices did not complete within ${OBSERVER_START_TIMEOUT_MS / 60_000} minutes (apiserver unreachable?); nothing was injected`, ExitCode.Error)), OBSERVER_START_TIMEOUT_MS);
+    })]).finally(() => clearTimeout(startTimer));
+    // a workload that matches nothing is an input error, found before the plan and the steady state
+    const unmatched = s.workloads.flatMap((w, i) => (observer.desired.get(workloadKey(w)) ? [] : [`workloads[${i}].selector: no Deployment in namespace ${w.namespace} has pods matching "${w.selector}" (or its replicas are 0)`]));
+    if (unmatched.length) throw invalid(`${unmatched[0]}; nothing was injected`, unmatched.slice(1));
     const fault = makeFault(d.ctx, s.fault);
     const plan = (res.plan = await fault.plan());
     d.log(`plan: ${plan.summary}`);
@@ -113,12 +118,21 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
     faultState = 'injected';
     rec.add({ type: 'fault', action: 'injected', nodes: [...faulted] });
     d.log(`injecting: ${plan.summary}`);
+    // The Deployments come from the watch cache: no apiserver call stands between the plan and the
+    // injection, and the Events are best effort (an unreachable apiserver costs at most EVENT_TIMEOUT_MS).
     const eventTargets: EventTarget[] = [
       ...[...faulted].map((name) => ({ kind: 'Node' as const, name })),
-      ...(await deploymentsOf(d.t.kube, s.workloads)),
+      ...observer.deploymentsOf().map((x) => ({ kind: 'Deployment' as const, ...x })),
     ];
     const markEvent = async (reason: 'ChaosFaultInjected' | 'ChaosFaultReverted', msg: string) => {
-      for (const e of await recordChaosEvent(d.t.kube, eventTargets, reason, msg, d.ctx.runId)) d.log(`could not record the ${reason} event on ${e}`);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<string[]>((r) => { timer = setTimeout(() => r([`every target: no answer from the apiserver within ${EVENT_TIMEOUT_MS / 1000} s`]), EVENT_TIMEOUT_MS); });
+      try {
+        const errors = await Promise.race([recordChaosEvent(d.t.kube, eventTargets, reason, msg, d.ctx.runId).catch((e: unknown) => [`every target: ${String(e)}`]), timedOut]);
+        for (const e of errors) d.log(`could not record the ${reason} event on ${e}`);
+      } finally {
+        clearTimeout(timer);
+      }
     };
     await markEvent('ChaosFaultInjected', `chaos run ${d.ctx.runId} (${s.name}): ${plan.summary}`);
     const fr = await injectAndRevert(d.ctx, fault, plan, s.fault, {
@@ -173,7 +187,7 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
   res.timeline = rec.timeline();
   if (res.fault) {
     res.analysis = analyze(res.timeline, { settleMs: s.settle });
-    res.verdicts = evaluate(s.slos, res.analysis);
+    res.verdicts = judgeGaps(evaluate(s.slos, res.analysis), res.analysis, s.settle);
     if (res.exitCode === ExitCode.Ok && res.verdicts.some((v) => !v.pass)) res.exitCode = ExitCode.SloBreached;
   }
   res.verdict = ({ [ExitCode.Ok]: 'pass', [ExitCode.SloBreached]: 'fail', [ExitCode.Aborted]: 'aborted', [ExitCode.Error]: 'error', [ExitCode.RevertIncomplete]: 'revert-failed', [ExitCode.Invalid]: 'invalid' } as Record<number, VerdictName>)[res.exitCode] ?? 'error';
@@ -183,16 +197,17 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
 /** Mocha: the scenario is a suite; executing it is the `before` hook; each SLO is an `it`. */
 export async function runWithMocha(s: Scenario, d: RunDeps, reporter = 'spec'): Promise<ScenarioResult> {
   const mocha = new Mocha({ reporter, timeout: 0, color: process.stdout.isTTY });
-  const suite = Mocha.Suite.create(mocha.suite, `scenario ${s.name}: ${s.description}`);
+  const r = d.redact ?? ((x: string) => x);
+  const suite = Mocha.Suite.create(mocha.suite, r(`scenario ${s.name}: ${s.description}`));
   let result: ScenarioResult | undefined;
   suite.beforeAll(`precheck, inject ${s.fault.kind}, hold, revert, recover`, async function () {
     result = await executeScenario(s, d);
-    if (!result.fault) throw new HarnessError(result.error ?? 'the run did not inject the fault', result.exitCode as never, result.errorDetails);
+    if (!result.fault) throw new HarnessError(r(result.error ?? 'the run did not inject the fault'), result.exitCode as never, result.errorDetails?.map(r));
   });
   for (const name of Object.keys(s.slos)) {
-    suite.addTest(new Mocha.Test(name, function () {
+    suite.addTest(new Mocha.Test(r(name), function () {
       const v = result!.verdicts.find((x) => x.name === name)!;
-      if (!v.pass) throw new Error(`${v.objective} — measured ${formatMeasured(v)} (${v.detail})`);
+      if (!v.pass) throw new Error(r(`${v.objective} — measured ${formatMeasured(v)} (${v.detail})`));
     }));
   }
   suite.afterAll('revert (always)', async function () {
@@ -222,4 +237,54 @@ export function perSecond(tl: Timeline): Record<string, Array<{ second: number; 
     m.set(sec, b);
   }
   return Object.fromEntries(Object.entries(out).map(([k, m]) => [k, [...m.values()].sort((a, b) => a.second - b.second)]));
+}
+
+export interface Outage { start: number; end?: number; resources: string[]; error: string }
+
+/**
+ * The apiserver gaps of a run merged into outages: the watches notice an outage within a second or
+ * two of each other, so gaps that overlap (or touch within 2 s) are one outage. `end` is absent when
+ * the run ended before the apiserver was reachable again.
+ */
+export function apiserverOutages(gaps: Array<{ resource: string; start: number; end?: number; error: string }>): Outage[] {
+  const out: Outage[] = [];
+  for (const g of [...gaps].sort((a, b) => a.start - b.start)) {
+    const last = out[out.length - 1];
+    if (last && (last.end === undefined || g.start <= last.end + 2000)) {
+      if (!last.resources.includes(g.resource)) last.resources.push(g.resource);
+      if (last.end !== undefined && g.end !== undefined) last.end = Math.max(last.end, g.end);
+      else delete last.end;
+    } else out.push({ start: g.start, ...(g.end === undefined ? {} : { end: g.end }), resources: [g.resource], error: g.error });
+  }
+  return out;
+}
+
+/**
+ * SLOs judged from the cluster state (recovery, node-recovery) cannot pass across a gap in the
+ * timeline: while the apiserver was unreachable nothing was observed, and what changed then is
+ * stamped when it came back. Such an SLO whose window (recovery: injection until recovered + settle;
+ * node-recovery: revert until every node Ready; to the end of the run when never reached) overlaps a
+ * gap is not measured, so it does not pass; its detail says so and gives the value as observed. Probe
+ * SLOs are measured by the harness's own requests, which do not go through the apiserver: unchanged.
+ */
+export function judgeGaps(verdicts: Verdict[], a: Analysis, settleMs: number): Verdict[] {
+  const outages = apiserverOutages(a.gaps);
+  if (!outages.length) return verdicts;
+  const end = a.phases.end ?? Math.max(0, ...outages.map((o) => o.end ?? o.start));
+  return verdicts.map((v) => {
+    const metric = parseSlo(v.objective).metric;
+    let from: number | undefined;
+    let to: number | undefined;
+    if (metric === 'recovery' && a.injectedAt !== undefined) { from = a.injectedAt; to = a.recoveryMs === undefined ? end : a.injectedAt + a.recoveryMs + settleMs; }
+    else if (metric === 'node-recovery' && a.revertedAt !== undefined) { from = a.revertedAt; to = a.nodeRecoveryMs === undefined ? end : a.revertedAt + a.nodeRecoveryMs; }
+    if (from === undefined || to === undefined) return v;
+    const hit = outages.filter((o) => o.start <= to! && (o.end ?? end) >= from!);
+    if (!hit.length) return v;
+    const what = hit.map((o) => `apiserver unreachable ${o.end === undefined ? `from t=${fmtS(o.start)} to the end of the run` : `${fmtS(o.end - o.start)} from t=${fmtS(o.start)}`}`).join(', ');
+    return { ...v, measured: null, pass: false, detail: `not judged: ${what} overlaps this SLO's window, so the timeline has no data there (as observed: ${formatMeasured(v)}; ${v.detail})` };
+  });
+}
+
+function fmtS(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }

@@ -10,17 +10,20 @@ import { parseSlo, SloSyntaxError } from './slo/grammar.js';
 import { invalid } from './exit-codes.js';
 import { REPO_ROOT } from './target.js';
 
+/** Above this a timer would overflow (Node fires it at once) and a run would never end: 6 h, as for faults. */
+const MAX_DURATION_MS = 6 * 3_600_000;
 const durationMs = z.string().transform((s, ctx) => {
   try {
     const ms = parseDuration(s);
     if (ms <= 0) ctx.addIssue({ code: 'custom', message: `must be positive, got "${s}"` });
+    else if (ms > MAX_DURATION_MS) ctx.addIssue({ code: 'custom', message: `duration "${s}" is over the limit of ${MAX_DURATION_MS / 60_000} minutes` });
     return ms;
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
     return z.NEVER;
   }
 });
-const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'write a percentage like 50%').transform((s) => Number(s.slice(0, -1)));
+const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'write a percentage like 50%').transform((s) => Number(s.slice(0, -1))).refine((n) => n <= 100, 'a percentage is at most 100%');
 
 export const ProbeSchema = z.object({
   /** referenced by SLOs: availability(name), p99(name), … */
@@ -62,7 +65,8 @@ export const ScenarioSchema = z.object({
 }).strict().superRefine((s, ctx) => {
   const names = new Set(s.probes.map((p) => p.name));
   for (const [key, text] of Object.entries(s.slos)) {
-    const slo = parseSlo(text);
+    let slo: ReturnType<typeof parseSlo>;
+    try { slo = parseSlo(text); } catch { continue; } // a syntax error is already reported on slos.<key>
     if (slo.probe && !names.has(slo.probe)) ctx.addIssue({ code: 'custom', path: ['slos', key], message: `no probe named "${slo.probe}" (probes: ${[...names].join(', ') || 'none'})` });
   }
   for (const [i, a] of s.abort.entries()) if (!names.has(a.probe)) ctx.addIssue({ code: 'custom', path: ['abort', i, 'probe'], message: `no probe named "${a.probe}"` });
@@ -136,6 +140,8 @@ export async function loadScenario(nameOrPath: string): Promise<Scenario> {
 /** Expands ${VAR} in probe URLs; a variable left unset is an error naming the probe. */
 export function expandProbeUrls(s: Scenario, env: Record<string, string | undefined>, loopbackOnly: boolean): Scenario {
   const probes = s.probes.map((p, i) => {
+    const bad = /\$\{(?![A-Za-z_][A-Za-z0-9_]*\})[^}]*\}?/.exec(p.url);
+    if (bad) throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].url: "${bad[0]}" is not a variable reference (write \${NAME}: letters, digits and _)`);
     const url = p.url.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, v: string) => {
       const val = env[v];
       if (val === undefined || val === '') throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].url: \${${v}} is not set${v.startsWith('LAB_') ? ' (it comes from the lab\'s .lab/env: run `npm run lab -- up`)' : ''}`);

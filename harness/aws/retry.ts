@@ -23,7 +23,10 @@ export interface RetryOptions {
   onRetry?: (info: { attempt: number; error: Error; retriesLeft: number }) => void;
 }
 
-export const DEFAULT_RETRY: RetryOptions = { retries: 6, minTimeoutMs: 100, maxTimeoutMs: 3000 };
+// 15 retries, 100 ms doubling to 4 s (randomized ×1–2): about 45–90 s before a call gives up. Even at
+// a 50 % error rate (throttling plus 5xx) a call then fails about once in 50 000, so a fault's dozens of
+// calls almost never exhaust it, and a revert that does still gets another pass (revertRun).
+export const DEFAULT_RETRY: RetryOptions = { retries: 15, minTimeoutMs: 100, maxTimeoutMs: 4000 };
 
 export function checkRetryOptions(o: RetryOptions): RetryOptions {
   if (!Number.isInteger(o.retries) || o.retries < 0 || o.retries > 20) throw new TypeError(`retries must be an integer from 0 to 20, got ${o.retries}`);

@@ -13,6 +13,29 @@ import type { AzBlackholeSpec } from './spec.js';
 
 export const SWAP_CONCURRENCY = 8;
 
+export interface AzBlackholeOptions {
+  /**
+   * ACL swaps (and restores) in flight at once, default SWAP_CONCURRENCY; 1 swaps one subnet after
+   * the other (bench/revert.ts compares the two). Journaled with the ACL, so the revert uses it too.
+   */
+  concurrency?: number;
+}
+
+function checkConcurrency(n: unknown): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 50) throw new TypeError(`az-blackhole: concurrency must be an integer from 1 to 50, got ${String(n)}`);
+  return n;
+}
+
+/** The swap concurrency a run journaled (with its acl.create intent); SWAP_CONCURRENCY for older journals. */
+function journaledConcurrency(j: Journal): number {
+  const c = j.intents('acl.create')[0]?.data.concurrency;
+  try {
+    return c === undefined ? SWAP_CONCURRENCY : checkConcurrency(c);
+  } catch {
+    return SWAP_CONCURRENCY;
+  }
+}
+
 interface SubnetPlan { subnetId: string; associationId: string; originalAclId: string }
 
 export class AzBlackhole implements Fault {
@@ -22,8 +45,11 @@ export class AzBlackhole implements Fault {
   private ipv6 = false;
   private subnets: SubnetPlan[] = [];
   private nodes: TargetNode[] = [];
+  private readonly concurrency: number;
 
-  constructor(private readonly ctx: FaultContext, private readonly spec: AzBlackholeSpec) {}
+  constructor(private readonly ctx: FaultContext, private readonly spec: AzBlackholeSpec, opts: AzBlackholeOptions = {}) {
+    this.concurrency = checkConcurrency(opts.concurrency ?? SWAP_CONCURRENCY);
+  }
 
   /** `auto`: the zone holding the most pods of the scenario's workloads (ties: first by name). */
   private async autoZone(all: TargetNode[]): Promise<string> {
@@ -68,7 +94,7 @@ export class AzBlackhole implements Fault {
       `zone ${this.zone}${this.spec.zone === 'auto' ? ' (auto: most targeted pods)' : ''}, VPC ${this.vpcId}, scope ${this.spec.scope}: ${this.nodes.length} node(s) (${this.nodes.map((n) => n.name).join(', ')})`,
       `create one deny-all network ACL (ingress and egress, IPv4${this.ipv6 ? ' and IPv6' : ''}: a new ACL's * rules deny everything), tagged ${TAG.runId}=${this.ctx.runId}, ${TAG.expiresAt}=${this.ctx.expiresAt}`,
       ...this.subnets.map((s) => `swap subnet ${s.subnetId} from ${s.originalAclId} (association ${s.associationId}) to it`),
-      `hold ${formatDuration(this.spec.duration)}, then swap each subnet back (re-reading its association) and delete the ACL; up to ${SWAP_CONCURRENCY} swaps at once`,
+      `hold ${formatDuration(this.spec.duration)}, then swap each subnet back (re-reading its association) and delete the ACL; up to ${this.concurrency} swaps at once`,
     ];
     return {
       kind: this.kind,
@@ -103,9 +129,9 @@ export class AzBlackhole implements Fault {
   }
 
   async inject(j: Journal): Promise<void> {
-    const aclId = (await j.step('acl.create', { vpcId: this.vpcId, clientToken: this.ctx.runId, zone: this.zone, tags: this.tags() },
+    const aclId = (await j.step('acl.create', { vpcId: this.vpcId, clientToken: this.ctx.runId, zone: this.zone, tags: this.tags(), concurrency: this.concurrency },
       () => this.ctx.aws.createNetworkAcl(this.vpcId, this.tags(), this.ctx.runId), (id) => ({ aclId: id })))!;
-    const limit = pLimit(SWAP_CONCURRENCY);
+    const limit = pLimit(this.concurrency);
     await Promise.all(this.subnets.map((s) => limit(() => j.step('acl.swap', { ...s, blackholeAclId: aclId },
       () => this.ctx.aws.replaceNetworkAclAssociation(s.associationId, aclId), (n) => ({ newAssociationId: n })))));
     this.ctx.log(`${this.subnets.length} subnet(s) of ${this.zone} are on black-hole ACL ${aclId}`);
@@ -118,18 +144,18 @@ export const revertAzBlackhole: Reverter = async (ctx, j) => {
   if (!creates.length) return report;
   // The ACL id is in the `done` entry; after a crash between intent and done, CreateNetworkAcl with
   // the same ClientToken returns the same ACL (or finds none to make), and the run-id tag finds it.
+  const existing = await ctx.aws.describeNetworkAcls({ [`tag:${TAG.runId}`]: [j.runId] });
   const aclIds = new Set(j.doneFor('acl.create').map((e) => e.data.aclId as string));
-  for (const a of await ctx.aws.describeNetworkAcls({ [`tag:${TAG.runId}`]: [j.runId] })) aclIds.add(a.id);
+  for (const a of existing) aclIds.add(a.id);
   const deleted = new Set(j.doneFor('acl.delete').map((e) => e.data.aclId as string));
   const live = [...aclIds].filter((id) => !deleted.has(id));
   if (!live.length) return report;
-  const existing = await ctx.aws.describeNetworkAcls({ [`tag:${TAG.runId}`]: [j.runId] });
   const originals = new Map<string, string>();
   for (const e of j.intents('acl.swap')) originals.set(e.data.subnetId as string, e.data.originalAclId as string);
   for (const a of existing) for (const [k, v] of Object.entries(a.tags)) if (k.startsWith(TAG.restorePrefix) && !originals.has(k.slice(TAG.restorePrefix.length))) originals.set(k.slice(TAG.restorePrefix.length), v);
   const ours = new Set(existing.map((a) => a.id));
   const onOurs = existing.flatMap((a) => a.associations.map((x) => ({ ...x, aclId: a.id })));
-  const limit = pLimit(SWAP_CONCURRENCY);
+  const limit = pLimit(journaledConcurrency(j));
   await Promise.all(onOurs.map((as) => limit(async () => {
     const original = originals.get(as.subnetId);
     if (!original) {

@@ -25,17 +25,32 @@ export function makeFault(ctx: FaultContext, spec: FaultSpec): Fault {
   }
 }
 
-/** Reverts a run from its journal and closes it when nothing is left. Safe to call twice. */
-export async function revertRun(ctx: Pick<FaultContext, 'aws' | 'log'>, j: Journal): Promise<RevertReport> {
+/** Pauses between the passes of a revert that left something (throttling storms, 5xx, a slow instance). */
+export const REVERT_PASS_WAITS_MS = [2000, 5000];
+
+/**
+ * Reverts a run from its journal and closes it when nothing is left. Safe to call twice. The revert
+ * is idempotent, so when a pass leaves something (a call that failed after all its retries) it runs
+ * again, up to 1 + REVERT_PASS_WAITS_MS.length passes; the leftovers reported are the last pass's.
+ */
+export async function revertRun(ctx: Pick<FaultContext, 'aws' | 'log'>, j: Journal, waitsMs: number[] = REVERT_PASS_WAITS_MS): Promise<RevertReport> {
   const kind = j.header?.kind;
   const revert = REVERTERS[kind];
   if (!revert) return { actions: [], leftovers: [{ what: `journal ${j.file} has an unknown fault kind "${kind}"`, fix: [`inspect ${j.file} and revert by hand`] }] };
+  const actions: string[] = [];
   let report: RevertReport;
-  try {
-    report = await revert(ctx, j);
-  } catch (err) {
-    report = { actions: [], leftovers: [{ what: `revert of run ${j.runId} (${kind}) failed: ${(err as Error).name}: ${(err as Error).message}`, fix: ['run `npm run chaos -- recover` again once the cause is fixed', `the journal is ${j.file}`] }] };
+  for (let pass = 0; ; pass++) {
+    try {
+      report = await revert(ctx, j);
+    } catch (err) {
+      report = { actions: [], leftovers: [{ what: `revert of run ${j.runId} (${kind}) failed: ${(err as Error).name}: ${(err as Error).message}`, fix: ['run `npm run chaos -- recover` again once the cause is fixed', `the journal is ${j.file}`] }] };
+    }
+    actions.push(...report.actions);
+    if (!report.leftovers.length || pass >= waitsMs.length) break;
+    ctx.log(`revert pass ${pass + 1} left ${report.leftovers.length} thing(s) (${report.leftovers.map((l) => l.what).join('; ')}); reverting again in ${waitsMs[pass] / 1000} s`);
+    await sleep(waitsMs[pass]);
   }
+  report = { actions, leftovers: report.leftovers };
   j.write('run.end', 'note', { status: report.leftovers.length ? 'revert-failed' : 'reverted', actions: report.actions, leftovers: report.leftovers });
   return report;
 }

@@ -14,11 +14,32 @@ const duration = (max: number) => z.string().transform((s, ctx) => {
   }
 });
 
+// Label selector syntax as the apiserver parses it (labels.Parse), checked here so that a malformed
+// selector is an input error (exit 2) and never reaches Kubernetes.
+const LABEL_NAME = '[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
+const LABEL_KEY = `(?:[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?/)?${LABEL_NAME}`;
+const REQUIREMENT = new RegExp(`^\\s*(?:!\\s*${LABEL_KEY}|${LABEL_KEY}(?:\\s*(?:==?|!=)\\s*(?:${LABEL_NAME})?|\\s+(?:in|notin)\\s*\\(\\s*${LABEL_NAME}(?:\\s*,\\s*${LABEL_NAME})*\\s*\\)|\\s*[<>]\\s*\\d+)?)\\s*$`);
+
+/** Whether `s` is a Kubernetes label selector (equality, set-based, exists, `!key`, `key>N`). */
+export function isLabelSelector(s: string): boolean {
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of s) {
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    if (depth < 0 || depth > 1) return false;
+    if (ch === ',' && depth === 0) { parts.push(cur); cur = ''; } else cur += ch;
+  }
+  parts.push(cur);
+  return depth === 0 && parts.every((p) => REQUIREMENT.test(p));
+}
+
 const selection = {
   /** Kubernetes label selector over nodes, e.g. `eks.amazonaws.com/nodegroup=ng-1` */
-  selector: z.string().min(1).optional(),
+  selector: z.string().min(1).refine(isLabelSelector, 'not a Kubernetes label selector (write e.g. app=web, or eks.amazonaws.com/nodegroup in (ng-1,ng-2))').optional(),
   /** shorthand for the node group label (`eks.amazonaws.com/nodegroup`) */
-  nodeGroup: z.string().min(1).optional(),
+  nodeGroup: z.string().regex(new RegExp(`^${LABEL_NAME}$`), 'a node group name is a label value: letters, digits, - _ . (at most 63)').optional(),
   /** only nodes of this zone */
   zone: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'zone must look like us-east-1a').optional(),
   /** how many of the matching nodes (default 1) */

@@ -3,7 +3,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { invalid } from '../exit-codes.js';
 
-export type { V1Node, V1Pod, V1Deployment, V1EndpointSlice } from '@kubernetes/client-node';
+export type { V1Node, V1Pod, V1Deployment, V1EndpointSlice, KubernetesObject } from '@kubernetes/client-node';
 
 export interface KubeOptions { kubeconfig?: string; context?: string }
 

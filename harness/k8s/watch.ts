@@ -19,7 +19,7 @@ export class ListWatch<T extends k8s.KubernetesObject> {
   private running = false;
   private abort?: AbortController;
   private rv?: string;
-  private inGap = false;
+  private gapOpen = false;
   relists = 0;
   reconnects = 0;
 
@@ -29,6 +29,8 @@ export class ListWatch<T extends k8s.KubernetesObject> {
     private readonly list: () => Promise<ListResult<T>>,
     private readonly h: WatchHandlers<T>,
     private readonly timeoutSeconds = 60,
+    /** relist every `pollMs` instead of watching: only to compare with polling observers (bench/accuracy.ts) */
+    private readonly pollMs?: number,
   ) {}
 
   /** Resolves after the first successful list. */
@@ -45,16 +47,21 @@ export class ListWatch<T extends k8s.KubernetesObject> {
     this.abort?.abort();
   }
 
+  /** The apiserver has not been reachable since the last onGap (no onGapEnd yet). */
+  get inGap(): boolean {
+    return this.gapOpen;
+  }
+
   private gap(err: unknown): void {
-    if (!this.inGap) {
-      this.inGap = true;
+    if (!this.gapOpen) {
+      this.gapOpen = true;
       this.h.onGap?.(err instanceof Error ? err.message : String(err));
     }
   }
 
   private healed(): void {
-    if (this.inGap) {
-      this.inGap = false;
+    if (this.gapOpen) {
+      this.gapOpen = false;
       this.h.onGapEnd?.();
     }
   }
@@ -63,6 +70,15 @@ export class ListWatch<T extends k8s.KubernetesObject> {
     let backoff = 100;
     while (this.running) {
       try {
+        if (this.pollMs) {
+          const l = await this.list();
+          this.relists++;
+          this.h.onList(l.items);
+          firstList();
+          this.healed();
+          await new Promise((r) => setTimeout(r, this.pollMs));
+          continue;
+        }
         if (!this.rv) {
           const l = await this.list();
           this.rv = l.metadata?.resourceVersion;
@@ -112,7 +128,13 @@ export class ListWatch<T extends k8s.KubernetesObject> {
           this.h.onEvent(type as 'ADDED' | 'MODIFIED' | 'DELETED', obj);
         },
         (err: unknown) => done(err))
-        .then((ac) => { this.abort = ac; if (!this.running) ac.abort(); })
+        .then((ac) => {
+          this.abort = ac;
+          if (!this.running) ac.abort();
+          // The watch was answered 200 and is streaming: the apiserver is back, even for a resource
+          // with no changes to send (events from the old resourceVersion, or a 410, follow).
+          else if (!settled) this.healed();
+        })
         .catch((err: unknown) => done(err ?? new Error('watch failed')));
     });
   }

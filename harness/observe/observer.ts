@@ -1,8 +1,8 @@
 // Watches nodes, the workloads' pods and controllers, and EndpointSlices, and writes what changed to
 // the run's timeline: node readiness, each pod's node/readiness/deletion, desired replicas, ready
 // endpoints per service, and gaps while the apiserver cannot be reached.
-import { isNodeReady, type Kube, type V1Deployment, type V1EndpointSlice, type V1Node, type V1Pod } from '../k8s/index.js';
-import { ListWatch } from '../k8s/watch.js';
+import { isNodeReady, type Kube, type KubernetesObject, type V1Deployment, type V1EndpointSlice, type V1Node, type V1Pod } from '../k8s/index.js';
+import { ListWatch, type ListResult, type WatchHandlers } from '../k8s/watch.js';
 import type { Recorder } from '../timeline.js';
 
 export interface WorkloadRef { namespace: string; selector: string }
@@ -31,6 +31,55 @@ export function deploymentMatches(d: V1Deployment, w: WorkloadRef): boolean {
 
 interface PodState { node?: string; ready: boolean; deleted: boolean; created: number }
 
+/**
+ * Items per list page (limit/continue): a list of a large cluster is read and reduced a page at a
+ * time, so the whole deserialized list is never in memory at once (30,000 pods: hundreds of MB).
+ */
+export const LIST_PAGE_SIZE = 500;
+
+/** Every page of a list (one consistent snapshot), each item reduced by `slim` as its page arrives. */
+async function listPaged<T, S>(page: (cont: string | undefined) => Promise<{ items: T[]; metadata?: { resourceVersion?: string; _continue?: string } }>, slim: (x: T) => S): Promise<ListResult<S>> {
+  const items: S[] = [];
+  let cont: string | undefined;
+  let resourceVersion: string | undefined;
+  do {
+    const r = await page(cont);
+    for (const x of r.items) items.push(slim(x));
+    resourceVersion = r.metadata?.resourceVersion;
+    cont = r.metadata?._continue || undefined;
+  } while (cont);
+  return { items, metadata: { resourceVersion } };
+}
+
+const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
+/** The fields node() reads; the rest of a listed Node is dropped. */
+function slimNode(n: V1Node): V1Node {
+  const zone = n.metadata?.labels?.[ZONE_LABEL];
+  return { metadata: { name: n.metadata?.name, labels: zone === undefined ? undefined : { [ZONE_LABEL]: zone } }, status: { conditions: n.status?.conditions?.filter((c) => c.type === 'Ready') } };
+}
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** The fields recomputeEndpoints() reads: service, and each endpoint's ready condition. */
+function slimSlice(s: V1EndpointSlice): V1EndpointSlice {
+  const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
+  return {
+    metadata: { name: s.metadata?.name, namespace: s.metadata?.namespace, labels: svc === undefined ? undefined : { [SERVICE_NAME_LABEL]: svc } },
+    addressType: s.addressType,
+    endpoints: s.endpoints?.map((e) => ({ addresses: [], conditions: { ready: e.conditions?.ready } })) as V1EndpointSlice['endpoints'],
+  };
+}
+
+/** The fields pod() reads; the rest of a listed Pod is dropped. */
+function slimPod(p: V1Pod): V1Pod {
+  return {
+    metadata: { name: p.metadata?.name, namespace: p.metadata?.namespace, deletionTimestamp: p.metadata?.deletionTimestamp },
+    spec: p.spec ? { nodeName: p.spec.nodeName, containers: [] } : undefined,
+    status: { conditions: p.status?.conditions?.filter((c) => c.type === 'Ready') },
+  };
+}
+
 export class Observer {
   readonly nodes = new Map<string, { ready: boolean; zone?: string }>();
   readonly pods = new Map<string, PodState & { workload: string }>();
@@ -39,20 +88,40 @@ export class Observer {
   private readonly endpoints = new Map<string, number>();
   private readonly slices = new Map<string, V1EndpointSlice>();
   private readonly watches: ListWatch<never>[] = [];
-  private started = false;
+  /** set once the initial lists are in: pods first seen later count as created then */
+  started = false;
 
-  constructor(private readonly kube: Kube, private readonly rec: Recorder, readonly workloads: WorkloadRef[]) {}
+  /** `pollMs`: list every pollMs instead of watching (only for comparing with polling tools) */
+  constructor(private readonly kube: Kube, private readonly rec: Recorder, readonly workloads: WorkloadRef[], private readonly opts: { pollMs?: number } = {}) {}
+
+  /** Gaps still open, per resource: recorded (without an end) if the run stops before they close. */
+  private readonly openGaps = new Map<string, { start: number; error: string }>();
 
   private gapHandlers(resource: string) {
-    let start = 0;
-    let error = '';
     return {
-      onGap: (e: string) => { start = this.rec.now(); error = e; },
-      onGapEnd: () => this.rec.add({ t: start, type: 'gap', resource, error, end: this.rec.now() }),
+      onGap: (error: string) => { this.openGaps.set(resource, { start: this.rec.now(), error }); },
+      onGapEnd: () => {
+        const g = this.openGaps.get(resource);
+        if (!g) return;
+        this.openGaps.delete(resource);
+        this.rec.add({ t: g.start, type: 'gap', resource, error: g.error, end: this.rec.now() });
+      },
     };
   }
 
-  private node(n: V1Node, deleted = false): void {
+  /** Some watch cannot reach the apiserver right now: the cached cluster state may be stale. */
+  inGap(): boolean {
+    return this.openGaps.size > 0;
+  }
+
+  /** The Deployments behind the workloads, from the watch cache (no apiserver call). */
+  deploymentsOf(): Array<{ name: string; namespace: string; uid?: string }> {
+    return [...this.deployments.values()].filter((d) => this.workloads.some((w) => deploymentMatches(d, w)))
+      .map((d) => ({ name: d.metadata!.name!, namespace: d.metadata!.namespace!, uid: d.metadata?.uid }));
+  }
+
+  /** One node as a watch delivers it (also used to replay ground truth, bench/accuracy.ts). */
+  node(n: V1Node, deleted = false): void {
     const name = n.metadata!.name!;
     const ready = !deleted && isNodeReady(n);
     const zone = n.metadata?.labels?.['topology.kubernetes.io/zone'];
@@ -62,7 +131,8 @@ export class Observer {
     if (!prev || prev.ready !== ready || deleted) this.rec.add({ type: 'node', name, zone, ready });
   }
 
-  private pod(w: string, p: V1Pod, deleted = false): void {
+  /** One pod of workload `w` (its key) as a watch delivers it. */
+  pod(w: string, p: V1Pod, deleted = false): void {
     const key = `${p.metadata!.namespace}/${p.metadata!.name}`;
     const prev = this.pods.get(key);
     const state: PodState = {
@@ -75,6 +145,26 @@ export class Observer {
     if (deleted) this.pods.delete(key);
     else this.pods.set(key, { ...state, workload: w });
     this.rec.add({ type: 'pod', key, workload: w, ...state });
+  }
+
+  /** One Deployment of a watched namespace as a watch delivers it. */
+  deployment(d: V1Deployment, deleted = false): void {
+    const k = `${d.metadata!.namespace}/${d.metadata!.name}`;
+    if (deleted) this.deployments.delete(k);
+    else this.deployments.set(k, d);
+    for (const w of this.workloads) this.recomputeDesired(w);
+  }
+
+  /** One EndpointSlice of a watched namespace as a watch delivers it. */
+  endpointSlice(s: V1EndpointSlice, deleted = false): void {
+    const k = `${s.metadata!.namespace}/${s.metadata!.name}`;
+    if (deleted) this.slices.delete(k);
+    else this.slices.set(k, slimSlice(s));
+    this.recomputeEndpoints();
+  }
+
+  private listWatch<T extends KubernetesObject>(path: string, list: () => Promise<ListResult<T>>, h: WatchHandlers<T>): ListWatch<T> {
+    return new ListWatch<T>(this.kube, path, list, h, 60, this.opts.pollMs);
   }
 
   private recomputeDesired(w: WorkloadRef): void {
@@ -102,7 +192,7 @@ export class Observer {
     const core = this.kube.core;
     const add = <T>(lw: ListWatch<T & { metadata?: object }>) => { this.watches.push(lw as unknown as ListWatch<never>); return lw.start(); };
     const starts: Promise<void>[] = [];
-    starts.push(add(new ListWatch<V1Node>(this.kube, '/api/v1/nodes', () => core.listNode(), {
+    starts.push(add(this.listWatch<V1Node>('/api/v1/nodes', () => listPaged((cont) => core.listNode({ limit: LIST_PAGE_SIZE, _continue: cont }), slimNode), {
       onList: (items) => {
         const seen = new Set(items.map((n) => n.metadata!.name!));
         for (const name of [...this.nodes.keys()]) if (!seen.has(name)) this.node({ metadata: { name } }, true);
@@ -114,8 +204,8 @@ export class Observer {
     const namespaces = [...new Set(this.workloads.map((w) => w.namespace))];
     for (const w of this.workloads) {
       const key = workloadKey(w);
-      starts.push(add(new ListWatch<V1Pod>(this.kube, `/api/v1/namespaces/${w.namespace}/pods?labelSelector=${encodeURIComponent(w.selector)}`,
-        () => core.listNamespacedPod({ namespace: w.namespace, labelSelector: w.selector }), {
+      starts.push(add(this.listWatch<V1Pod>(`/api/v1/namespaces/${w.namespace}/pods?labelSelector=${encodeURIComponent(w.selector)}`,
+        () => listPaged((cont) => core.listNamespacedPod({ namespace: w.namespace, labelSelector: w.selector, limit: LIST_PAGE_SIZE, _continue: cont }), slimPod), {
           onList: (items) => {
             const seen = new Set(items.map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`));
             for (const [k, p] of [...this.pods]) if (p.workload === key && !seen.has(k)) this.pod(key, { metadata: { namespace: k.split('/')[0], name: k.split('/')[1] } }, true);
@@ -126,14 +216,14 @@ export class Observer {
         })));
     }
     for (const ns of namespaces) {
-      starts.push(add(new ListWatch<V1Deployment>(this.kube, `/apis/apps/v1/namespaces/${ns}/deployments`, () => this.kube.apps.listNamespacedDeployment({ namespace: ns }), {
+      starts.push(add(this.listWatch<V1Deployment>(`/apis/apps/v1/namespaces/${ns}/deployments`, () => this.kube.apps.listNamespacedDeployment({ namespace: ns }), {
         onList: (items) => { for (const [k, d] of [...this.deployments]) if (d.metadata?.namespace === ns) this.deployments.delete(k); for (const d of items) this.deployments.set(`${ns}/${d.metadata!.name}`, d); for (const w of this.workloads) this.recomputeDesired(w); },
-        onEvent: (type, d) => { const k = `${ns}/${d.metadata!.name}`; if (type === 'DELETED') this.deployments.delete(k); else this.deployments.set(k, d); for (const w of this.workloads) this.recomputeDesired(w); },
+        onEvent: (type, d) => this.deployment(d, type === 'DELETED'),
         ...this.gapHandlers(`deployments ${ns}`),
       })));
-      starts.push(add(new ListWatch<V1EndpointSlice>(this.kube, `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, () => this.kube.discovery.listNamespacedEndpointSlice({ namespace: ns }), {
+      starts.push(add(this.listWatch<V1EndpointSlice>(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, () => listPaged((cont) => this.kube.discovery.listNamespacedEndpointSlice({ namespace: ns, limit: LIST_PAGE_SIZE, _continue: cont }), slimSlice), {
         onList: (items) => { for (const [k] of [...this.slices]) if (k.startsWith(`${ns}/`)) this.slices.delete(k); for (const s of items) this.slices.set(`${ns}/${s.metadata!.name}`, s); this.recomputeEndpoints(); },
-        onEvent: (type, s) => { const k = `${ns}/${s.metadata!.name}`; if (type === 'DELETED') this.slices.delete(k); else this.slices.set(k, s); this.recomputeEndpoints(); },
+        onEvent: (type, s) => this.endpointSlice(s, type === 'DELETED'),
         ...this.gapHandlers(`endpointslices ${ns}`),
       })));
     }
@@ -143,6 +233,9 @@ export class Observer {
 
   stop(): void {
     for (const w of this.watches) w.stop();
+    // A gap still open when the run ends is recorded without an end (it lasted at least until then).
+    for (const [resource, g] of this.openGaps) this.rec.add({ t: g.start, type: 'gap', resource, error: g.error });
+    this.openGaps.clear();
   }
 
   /** Healthy replicas per workload: Ready, not terminating, on a Ready node not in `faulted`. */
@@ -169,6 +262,8 @@ export class Observer {
     }
     const notReady = [...this.nodes].filter(([, n]) => !n.ready).map(([name]) => name);
     if (notReady.length) why.push(`nodes not Ready: ${notReady.join(', ')}`);
+    // What the cache says is not what the cluster is while a watch cannot reach the apiserver.
+    if (this.openGaps.size) why.push(`apiserver unreachable (${[...this.openGaps.keys()].join(', ')}): the cluster state is not known`);
     return { ok: why.length === 0, why };
   }
 }

@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { ReportV1 } from './index.js';
+import { gapLines, type ReportV1 } from './index.js';
+import { apiserverOutages } from '../runner.js';
 import { formatMeasured } from '../slo/evaluate.js';
 
 const require = createRequire(import.meta.url);
@@ -51,7 +52,9 @@ export function reportHtml(r: ReportV1): string {
   const probes = Object.fromEntries(Object.entries(r.series).map(([name, rows]) => [name, {
     seconds: rows.map((x) => x.second), success: rows.map((x) => (x.attempts ? (x.ok * 100) / x.attempts : null)), latency: rows.map((x) => x.maxLatencyMs),
   }]));
-  const data = { fault: { start: inj === undefined ? null : inj / 1000, end: rev === undefined ? null : rev / 1000 }, probes, cluster };
+  const gaps = apiserverOutages(r.gaps).map((o) => ({ start: o.start / 1000, end: o.end === undefined ? null : o.end / 1000 }));
+  const data = { fault: { start: inj === undefined ? null : inj / 1000, end: rev === undefined ? null : rev / 1000 }, gaps, probes, cluster };
+  const gapNotes = gapLines(r).map((l) => `<p class="gap">⚠ ${esc(l)}</p>`).join('\n');
   const color = r.verdict === 'pass' ? '#1a7f37' : r.verdict === 'fail' ? '#cf222e' : '#9a6700';
   const rows = r.slos.map((s) => `<tr class="${s.pass ? 'ok' : 'bad'}"><td>${s.pass ? '✔' : '✘'}</td><td>${esc(s.name)}</td><td><code>${esc(s.objective)}</code></td><td>${esc(formatMeasured(s))}</td><td class="detail">${esc(s.detail)}</td></tr>`).join('\n');
   const wl = r.workloads.map((w) => `<tr><td>${esc(w.workload)}</td><td>${w.desired}</td>${[w.detectMs, w.rescheduleMs, w.readyMs, w.recoveryMs].map((x) => `<td>${x === null ? '—' : `${(x / 1000).toFixed(1)} s`}</td>`).join('')}</tr>`).join('\n');
@@ -62,22 +65,33 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;colo
 .verdict{display:inline-block;padding:6px 14px;border-radius:6px;color:#fff;background:${color};font-weight:600;font-size:20px}
 table{border-collapse:collapse;margin:12px 0}td,th{border-bottom:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}
 tr.bad td{color:#cf222e}.detail{color:#57606a;font-size:12px}.meta{color:#57606a}h2{margin-top:28px}
-.chart{margin:8px 0 20px}</style></head>
+.chart{margin:8px 0 20px}.gap{background:#fff8c5;border-left:4px solid #9a6700;padding:6px 10px;margin:10px 0}</style></head>
 <body>
 <div><span class="verdict" id="verdict">${r.verdict.toUpperCase()}</span> <b>${esc(r.scenario)}</b> — ${esc(r.description)}</div>
 <p class="meta">${esc(r.faults[0]?.summary ?? 'no fault injected')} · ${esc(r.target.kind)} ${esc(r.target.cluster)} (${esc(r.target.region)}) · ${esc(r.startedAt)} → ${esc(r.endedAt)} · seed ${r.seed} · exit ${r.exitCode}${r.error ? ` · ${esc(r.error)}` : ''}</p>
+${gapNotes}
 <h2>SLOs</h2><table><tr><th></th><th>name</th><th>objective</th><th>measured</th><th>from</th></tr>${rows}</table>
 <h2>Recovery per workload</h2><table><tr><th>workload</th><th>desired</th><th>detect</th><th>reschedule</th><th>ready</th><th>recovered</th></tr>${wl}</table>
-<h2>Timeline</h2><p class="meta">Shaded: the fault window (from injection to the start of the revert). x: seconds since the run started.</p>
+<h2>Timeline</h2><p class="meta">Shaded red: the fault window (from injection to the start of the revert). Hatched grey: the apiserver was unreachable (no cluster data; the cluster lines hold their last known value). x: seconds since the run started.</p>
 <div id="probes"></div><div id="cluster"></div>
 <script>${js}</script>
 <script>
 const DATA = ${JSON.stringify(data)};
 function shade(u) {
-  const f = DATA.fault; if (f.start === null) return;
-  const x0 = u.valToPos(f.start, 'x', true), x1 = u.valToPos(f.end ?? u.scales.x.max, 'x', true);
-  u.ctx.save(); u.ctx.fillStyle = 'rgba(207,34,46,0.12)';
-  u.ctx.fillRect(x0, u.bbox.top, x1 - x0, u.bbox.height); u.ctx.restore();
+  const f = DATA.fault;
+  if (f.start !== null) {
+    const x0 = u.valToPos(f.start, 'x', true), x1 = u.valToPos(f.end ?? u.scales.x.max, 'x', true);
+    u.ctx.save(); u.ctx.fillStyle = 'rgba(207,34,46,0.12)';
+    u.ctx.fillRect(x0, u.bbox.top, x1 - x0, u.bbox.height); u.ctx.restore();
+  }
+  for (const g of DATA.gaps) {
+    const x0 = u.valToPos(g.start, 'x', true), x1 = u.valToPos(g.end ?? u.scales.x.max, 'x', true);
+    u.ctx.save(); u.ctx.beginPath(); u.ctx.rect(x0, u.bbox.top, x1 - x0, u.bbox.height); u.ctx.clip();
+    u.ctx.fillStyle = 'rgba(87,96,106,0.15)'; u.ctx.fillRect(x0, u.bbox.top, x1 - x0, u.bbox.height);
+    u.ctx.strokeStyle = 'rgba(87,96,106,0.45)'; u.ctx.lineWidth = 1;
+    for (let x = x0 - u.bbox.height; x < x1; x += 10) { u.ctx.moveTo(x, u.bbox.top + u.bbox.height); u.ctx.lineTo(x + u.bbox.height, u.bbox.top); }
+    u.ctx.stroke(); u.ctx.restore();
+  }
 }
 const width = Math.min(1150, window.innerWidth - 40);
 const palette = ['#0969da', '#8250df', '#bf3989', '#1a7f37', '#9a6700'];
@@ -99,6 +113,7 @@ for (const [name, p] of Object.entries(DATA.probes)) {
     hooks: { drawClear: [shade] } }, [c.seconds, ...names.map((n) => c.workloads[n]), c.nodesReady], el));
 }
 document.body.dataset.chartsDrawn = String(window.charts.length);
+document.body.dataset.gaps = String(DATA.gaps.length);
 </script>
 </body></html>
 `;

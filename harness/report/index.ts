@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ScenarioResult } from '../runner.js';
-import { perSecond } from '../runner.js';
+import { apiserverOutages, perSecond } from '../runner.js';
 import { formatMeasured } from '../slo/evaluate.js';
 import { Redactor } from './redact.js';
 import { reportHtml } from './html.js';
@@ -87,10 +87,22 @@ export function summaryMd(reports: ReportV1[]): string {
       for (const s of r.slos) out.push(`| ${s.name.replace(/\|/g, '\\|')} | \`${s.objective}\` | ${formatMeasured(s)} | ${s.pass ? '✅' : '❌'} |`);
       out.push('');
     }
+    for (const l of gapLines(r)) out.push(`> ⚠️ ${l}`, '');
     if (r.error) out.push(`> ${r.verdict}: ${r.error}`, '');
     for (const l of r.faults[0]?.leftovers ?? []) out.push(`- **left behind:** ${l.what} — fix: \`${l.fix[0] ?? ''}\``);
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * One line per apiserver outage (the watches' gaps merged): how long, from when, in which phase, which
+ * watches, and what it means for the SLOs (summary.md, report.html).
+ */
+export function gapLines(r: ReportV1): string[] {
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const phases = Object.entries(r.phases).filter(([p]) => p !== 'end').sort((a, b) => a[1] - b[1]);
+  const phaseAt = (t: number) => [...phases].reverse().find(([, at]) => at <= t)?.[0] ?? 'setup';
+  return apiserverOutages(r.gaps).map((o) => `apiserver unreachable ${o.end === undefined ? `from t=${s(o.start)} until the end of the run` : `${s(o.end - o.start)} from t=${s(o.start)} to t=${s(o.end)}`} (${phaseAt(o.start)} phase; ${o.resources.length} watch${o.resources.length === 1 ? '' : 'es'}: ${o.resources.join(', ')}; ${o.error}): the timeline has no cluster data there, and recovery SLOs whose window overlaps it are not judged`);
 }
 
 export interface WrittenReport { dir: string; json: string; junit: string; md: string; html: string }
