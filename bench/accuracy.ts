@@ -165,7 +165,7 @@ function pair(truth: Change[], seen: Change[]): { errors: Array<{ kind: Kind; ms
   return { errors, missed };
 }
 
-const CAUSED = /^(instance\.state|acl\.association\.replaced|daemon\.(stopped|killed))$/;
+const CAUSED = /^(instance\.state|acl\.association\.replaced|daemon\.(stopped|killed|started))$/;
 
 interface RunOut {
   name: string;

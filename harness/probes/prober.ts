@@ -32,7 +32,7 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 const enum S { Head, Length, Chunk, ChunkData, ChunkEnd, Trailer, UntilClose }
 
-interface Attempt { intended: number; sentAt: number; done: boolean; retried: boolean }
+interface Attempt extends ProbeAttempt { retried: boolean }
 
 /** What a response head says about the response (the part the engine needs). */
 interface Head { status: number; close: boolean; state: S; length: number }
@@ -60,31 +60,24 @@ class Conn {
   }
 }
 
-export class Prober {
+/** One request: when it should have left and when it did; `done` once its outcome is recorded. */
+export interface ProbeAttempt { intended: number; sentAt: number; done: boolean }
+
+/**
+ * What every probe engine shares: the open-loop schedule (every request whose intended time has come
+ * leaves, however late the timer fired, in chunks of SEND_CHUNK), the schedule-lag histogram, and the
+ * records (one timeline event per attempt, latency from the intended time, a timeout recorded at the
+ * timeout value; the recent outcomes for stop conditions). An engine sends and says what is in flight.
+ */
+export abstract class OpenLoopProbe<A extends ProbeAttempt = ProbeAttempt> {
   private timer?: NodeJS.Timeout;
   private immediate?: NodeJS.Immediate;
-  private sweeper?: NodeJS.Timeout;
-  private sweepAt = Infinity;
   private k = 0;
   private start = 0;
-  private running = false;
+  protected running = false;
   private readonly interval: number;
-  private readonly secure: boolean;
-  private readonly host: string;
-  private readonly port: number;
-  private readonly servername?: string;
-  private readonly request: Buffer;
-  private readonly readBuf = Buffer.allocUnsafe(64 * 1024);
-  private tlsSession?: Buffer;
-  /** the last final response head (bytes up to and including CRLFCRLF) and what it said */
-  private lastHead?: Buffer;
-  private lastParsed?: Head;
-  /** connections with a request in flight */
-  private readonly busy = new Set<Conn>();
-  /** idle keep-alive connections, oldest first (taken from the end; closed ones are skipped) */
-  private readonly idle: Conn[] = [];
   private drained?: () => void;
-  /** recent outcomes (intended time, ok) for stop conditions */
+  /** recent outcomes (intended time, ok) for stop conditions: a ring of the newest */
   private readonly recentT = new Float64Array(RECENT);
   private readonly recentOk = new Uint8Array(RECENT);
   private recentN = 0;
@@ -93,17 +86,14 @@ export class Prober {
   sent = 0;
   maxLagMs = 0;
 
-  constructor(readonly spec: ProbeSpec, private readonly rec: Recorder) {
-    const u = new URL(spec.url);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`probe ${spec.name}: unsupported protocol ${u.protocol} (http: or https:)`);
-    this.secure = u.protocol === 'https:';
-    this.host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-    this.port = u.port ? Number(u.port) : this.secure ? 443 : 80;
-    if (this.secure && !net.isIP(this.host)) this.servername = this.host;
-    const auth = u.username || u.password ? `Authorization: Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}\r\n` : '';
-    this.request = Buffer.from(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: k8s-chaos-harness-probe\r\n${auth}Connection: keep-alive\r\n\r\n`, 'latin1');
+  constructor(readonly spec: ProbeSpec, protected readonly rec: Recorder) {
     this.interval = 1000 / spec.rate;
   }
+
+  /** Sends one request that should have left at `intended` (ms on the recorder's clock). */
+  protected abstract send(intended: number, sentAt: number): void;
+  /** Requests in flight. */
+  protected abstract inFlight(): number;
 
   begin(): void {
     this.running = true;
@@ -132,10 +122,95 @@ export class Prober {
     const lag = now - intended;
     if (lag > this.maxLagMs) this.maxLagMs = lag;
     this.lag.recordValue(Math.min(LAG_MAX_US, Math.max(1, Math.round(lag * 1000))));
-    this.send({ intended, sentAt: now, done: false, retried: false }, false);
+    this.send(intended, now);
   }
 
-  private send(a: Attempt, fresh: boolean): void {
+  /** Records the attempt's outcome, once; call it after the attempt has left the engine's in-flight set. */
+  protected finish(a: A, ok: boolean, status: number | undefined, error: string | undefined, timedOut = false, now = this.rec.now()): void {
+    if (a.done) return;
+    a.done = true;
+    // an answer (or error) that came after the timeout had passed is a timeout, as with a precise timer
+    if (!timedOut && now - a.sentAt >= this.spec.timeoutMs) { timedOut = true; ok = false; status = undefined; error = 'timeout'; }
+    const latency = timedOut ? this.spec.timeoutMs : now - a.intended;
+    this.rec.add({ t: a.intended, type: 'probe', probe: this.spec.name, latency, ok, status, error });
+    const j = this.recentN++ & (RECENT - 1);
+    this.recentT[j] = a.intended;
+    this.recentOk[j] = ok ? 1 : 0;
+    if (!this.inFlight()) this.drained?.();
+  }
+
+  /** Availability (percent) of attempts intended in the last `ms`; undefined without attempts. */
+  windowAvailability(ms: number): number | undefined {
+    const since = this.rec.now() - ms;
+    let n = 0;
+    let ok = 0;
+    for (let i = 0, m = Math.min(this.recentN, RECENT); i < m; i++) {
+      if (this.recentT[i] >= since) { n++; ok += this.recentOk[i]; }
+    }
+    return n ? (ok * 100) / n : undefined;
+  }
+
+  /** Schedule lag (actual send − intended send) at a percentile (0..100) over every request so far, in ms; NaN before the first. */
+  lagPercentile(percentile: number): number {
+    return this.lag.totalCount ? this.lag.getValueAtPercentile(percentile) / 1000 : NaN;
+  }
+
+  /** Stops sending; resolves when nothing is in flight any more, or once the timeout (+ 500 ms) has passed. */
+  protected async stopSending(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = this.immediate = undefined;
+    if (!this.inFlight()) return;
+    await new Promise<void>((resolve) => {
+      const deadline = setTimeout(resolve, this.spec.timeoutMs + 500);
+      this.drained = () => { clearTimeout(deadline); resolve(); };
+    });
+    this.drained = undefined;
+  }
+
+  abstract stop(): Promise<void>;
+}
+
+export class Prober extends OpenLoopProbe<Attempt> {
+  private sweeper?: NodeJS.Timeout;
+  private sweepAt = Infinity;
+  private readonly secure: boolean;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly servername?: string;
+  private readonly request: Buffer;
+  private readonly readBuf = Buffer.allocUnsafe(64 * 1024);
+  private tlsSession?: Buffer;
+  /** the last final response head (bytes up to and including CRLFCRLF) and what it said */
+  private lastHead?: Buffer;
+  private lastParsed?: Head;
+  /** connections with a request in flight */
+  private readonly busy = new Set<Conn>();
+  /** idle keep-alive connections, oldest first (taken from the end; closed ones are skipped) */
+  private readonly idle: Conn[] = [];
+
+  constructor(spec: ProbeSpec, rec: Recorder) {
+    super(spec, rec);
+    const u = new URL(spec.url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`probe ${spec.name}: unsupported protocol ${u.protocol} (http: or https:)`);
+    this.secure = u.protocol === 'https:';
+    this.host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+    this.port = u.port ? Number(u.port) : this.secure ? 443 : 80;
+    if (this.secure && !net.isIP(this.host)) this.servername = this.host;
+    const auth = u.username || u.password ? `Authorization: Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}\r\n` : '';
+    this.request = Buffer.from(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: k8s-chaos-harness-probe\r\n${auth}Connection: keep-alive\r\n\r\n`, 'latin1');
+  }
+
+  protected inFlight(): number {
+    return this.busy.size;
+  }
+
+  protected send(intended: number, sentAt: number): void {
+    this.dispatch({ intended, sentAt, done: false, retried: false }, false);
+  }
+
+  private dispatch(a: Attempt, fresh: boolean): void {
     let c: Conn | undefined;
     if (!fresh) while ((c = this.idle.pop()) && c.closed);
     c ??= this.connect();
@@ -277,22 +352,9 @@ export class Prober {
     c.attempt = undefined;
     this.busy.delete(c);
     // keep-alive race: the server closed a reused connection before answering; send again, once
-    if (c.reused && c.got === 0 && !a.retried) { a.retried = true; return this.send(a, true); }
+    if (c.reused && c.got === 0 && !a.retried) { a.retried = true; return this.dispatch(a, true); }
     const error = c.err ? (c.err.code ?? c.err.message) : c.state === S.Head ? 'ECONNRESET' : 'aborted';
     this.finish(a, false, c.state === S.Head ? undefined : c.status, error);
-  }
-
-  private finish(a: Attempt, ok: boolean, status: number | undefined, error: string | undefined, timedOut = false, now = this.rec.now()): void {
-    if (a.done) return;
-    a.done = true;
-    // an answer (or error) that came after the timeout had passed is a timeout, as with a precise timer
-    if (!timedOut && now - a.sentAt >= this.spec.timeoutMs) { timedOut = true; ok = false; status = undefined; error = 'timeout'; }
-    const latency = timedOut ? this.spec.timeoutMs : now - a.intended;
-    this.rec.add({ t: a.intended, type: 'probe', probe: this.spec.name, latency, ok, status, error });
-    const j = this.recentN++ & (RECENT - 1);
-    this.recentT[j] = a.intended;
-    this.recentOk[j] = ok ? 1 : 0;
-    if (!this.busy.size) this.drained?.();
   }
 
   private armSweep(at: number): void {
@@ -319,35 +381,9 @@ export class Prober {
     if (next < Infinity) this.armSweep(next);
   };
 
-  /** Availability (percent) of attempts intended in the last `ms`; undefined without attempts. */
-  windowAvailability(ms: number): number | undefined {
-    const since = this.rec.now() - ms;
-    let n = 0;
-    let ok = 0;
-    for (let i = 0, m = Math.min(this.recentN, RECENT); i < m; i++) {
-      if (this.recentT[i] >= since) { n++; ok += this.recentOk[i]; }
-    }
-    return n ? (ok * 100) / n : undefined;
-  }
-
-  /** Schedule lag (actual send − intended send) at a percentile (0..100) over every request so far, in ms; NaN before the first. */
-  lagPercentile(percentile: number): number {
-    return this.lag.totalCount ? this.lag.getValueAtPercentile(percentile) / 1000 : NaN;
-  }
-
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
-    this.timer = this.immediate = undefined;
     // let in-flight requests finish or time out, so every attempt is recorded
-    if (this.busy.size) {
-      await new Promise<void>((resolve) => {
-        const deadline = setTimeout(resolve, this.spec.timeoutMs + 500);
-        this.drained = () => { clearTimeout(deadline); resolve(); };
-      });
-      this.drained = undefined;
-    }
+    await this.stopSending();
     clearTimeout(this.sweeper);
     this.sweeper = undefined;
     this.sweepAt = Infinity;
