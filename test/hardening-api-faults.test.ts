@@ -15,7 +15,7 @@ import { ExitCode } from '../harness/exit-codes.js';
 import { Journal } from '../harness/journal.js';
 import { sweep } from '../harness/recover.js';
 import { gapLines, type ReportV1 } from '../harness/report/index.js';
-import { apiserverOutages, judgeGaps } from '../harness/runner.js';
+import { apiserverOutages, judgeGaps } from '../harness/slo/gaps.js';
 import { analyze } from '../harness/slo/analyze.js';
 import { evaluate } from '../harness/slo/evaluate.js';
 import type { TimelineEvent } from '../harness/timeline.js';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { gapLines, type ReportV1 } from './index.js';
-import { apiserverOutages } from '../runner.js';
+import { apiserverOutages } from '../slo/gaps.js';
 import { formatMeasured } from '../slo/evaluate.js';
 
 const require = createRequire(import.meta.url);

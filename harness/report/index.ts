@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ScenarioResult } from '../runner.js';
-import { apiserverOutages, perSecond } from '../runner.js';
+import { perSecond } from '../runner.js';
+import { apiserverOutages } from '../slo/gaps.js';
 import { formatMeasured } from '../slo/evaluate.js';
 import { Redactor } from './redact.js';
 import { reportHtml } from './html.js';
