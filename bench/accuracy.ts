@@ -17,12 +17,13 @@ import { WorldLog, type WorldEvent } from '../lab/world.js';
 import { resolveTarget, type ResolvedTarget } from '../harness/target.js';
 import { executeScenario } from '../harness/runner.js';
 import { ScenarioSchema, type Scenario } from '../harness/scenario.js';
-import { Observer, parseSelector, workloadKey, type WorkloadRef } from '../harness/observe/observer.js';
+import { Observer, podMatches, workloadKey, type WorkloadRef } from '../harness/observe/observer.js';
 import { Recorder, type Timeline, type TimelineEvent } from '../harness/timeline.js';
 import { analyze, type Analysis } from '../harness/slo/analyze.js';
 import { Limits } from '../harness/faults/index.js';
 import type { V1Deployment, V1EndpointSlice, V1Node, V1Pod } from '../harness/k8s/index.js';
 import { fmt, quantile, type BenchOptions, type BenchResult } from './common.js';
+import { auditTimeMs, readAuditLines, wallMinusMonoMs } from './audit.js';
 
 const LAB_DIR = path.join(REPO_ROOT, '.lab-bench-accuracy');
 const WORKLOADS: WorkloadRef[] = [{ namespace: 'default', selector: 'app=demo' }];
@@ -47,18 +48,11 @@ interface AuditEvent {
   stageTimestamp: string;
 }
 
-/** wall-clock ms minus CLOCK_MONOTONIC ms, sampled tightly (Date.now() floors to ms: keep the largest). */
-function wallMinusMonoMs(): number {
-  let best = -Infinity;
-  for (let i = 0; i < 2000; i++) best = Math.max(best, Date.now() - Number(process.hrtime.bigint()) / 1e6);
-  return best + 0.5;
-}
-
 const rvNum = (o: { metadata?: { resourceVersion?: string } } | undefined) => Number(o?.metadata?.resourceVersion ?? 0);
 const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
 
 function workloadOf(p: V1Pod): string | undefined {
-  const w = WORKLOADS.find((x) => x.namespace === p.metadata?.namespace && Object.entries(parseSelector(x.selector)).every(([k, v]) => p.metadata?.labels?.[k] === v));
+  const w = WORKLOADS.find((x) => podMatches(p, x));
   return w ? workloadKey(w) : undefined;
 }
 
@@ -96,8 +90,7 @@ function truthTimeline(snap: Snapshot, audit: AuditEvent[], toRunMs: (wallMs: nu
   for (const a of audit) {
     const code = a.responseStatus?.code ?? 0;
     if (a.stage !== 'ResponseComplete' || code < 200 || code >= 300) continue;
-    const micros = /\.(\d+)Z$/.exec(a.stageTimestamp)?.[1] ?? '0';
-    rec.clock = toRunMs(Date.parse(a.stageTimestamp.replace(/\.\d+Z$/, 'Z')) + Number(`0.${micros}`) * 1000);
+    rec.clock = toRunMs(auditTimeMs(a.stageTimestamp));
     const res = a.objectRef?.resource;
     const sub = a.objectRef?.subresource;
     const obj = a.responseObject;
@@ -201,9 +194,8 @@ async function oneRun(t: ResolvedTarget, s: Scenario, world: WorldLog, auditFile
   const toRunMs = (wallMs: number) => wallMs - offset - originMs;
   const fromOtherRec = (r: Recorder, e: TimelineEvent): TimelineEvent => ({ ...e, t: e.t + Number(r.originNs - originNs) / 1e6, ...(e.type === 'pod' && e.created >= 0 ? { created: e.created + Number(r.originNs - originNs) / 1e6 } : {}) } as TimelineEvent);
 
-  // the audit log written during the run (it may have rotated: read the rotated file's tail too)
-  const text = fs.readFileSync(auditFile).subarray(auditFrom).toString('utf8');
-  const audit = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent).sort((a, b) => a.stageTimestamp.localeCompare(b.stageTimestamp));
+  // the audit log written during the run
+  const audit = readAuditLines<AuditEvent>(auditFile, auditFrom, (l) => l.includes('"ResponseComplete"')).sort((a, b) => a.stageTimestamp.localeCompare(b.stageTimestamp));
   const truthCluster = truthTimeline(snap, audit, toRunMs);
 
   // the world log: when the fault really took effect and was really undone (same monotonic clock)
@@ -224,7 +216,6 @@ async function oneRun(t: ResolvedTarget, s: Scenario, world: WorldLog, auditFile
   const pollTl = tl([...harness.filter((e) => !clusterOnly(e)), ...pollRec.events.filter(clusterOnly).map((e) => fromOtherRec(pollRec, e))]);
   const opts = { settleMs: s.settle };
   const truthChanges = changes(truthTl.events);
-  if (process.env.BENCH_DEBUG) fs.writeFileSync(`/tmp/accuracy-${s.name}.json`, JSON.stringify({ truth: truthChanges, watch: changes(res.timeline.events), poll: changes(pollTl.events), audit: audit.length }, null, 1));
   return {
     name: s.name,
     truth: analyze(truthTl, opts), watch: analyze(res.timeline, opts), poll: analyze(pollTl, opts),

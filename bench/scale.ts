@@ -11,6 +11,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchResult, Table, Target } from './common.js';
+import { auditTimeMs, readAuditLines, wallMinusMonoMs } from './audit.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const NS = 'scale';
@@ -43,24 +44,11 @@ function mem(): Mem {
   return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024, heapMB: process.memoryUsage().heapUsed / 2 ** 20 };
 }
 
-/** wall-clock ms minus CLOCK_MONOTONIC ms, sampled tightly (Date.now() floors to ms: keep the largest). */
-function wallMinusMonoMs(): number {
-  let best = -Infinity;
-  for (let i = 0; i < 2000; i++) best = Math.max(best, Date.now() - Number(process.hrtime.bigint()) / 1e6);
-  return best + 0.5;
-}
-
 const cpuS = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 
 async function child(): Promise<void> {
   const send = (m: ChildMsg) => process.send!(m);
   try {
-    const k8s = await import('@kubernetes/client-node');
-    let events = 0;
-    const orig = k8s.Watch.prototype.watch;
-    k8s.Watch.prototype.watch = function (this: InstanceType<typeof k8s.Watch>, p: string, q: Record<string, string | number | boolean | undefined>, cb: (type: string, obj: unknown, raw: unknown) => void, done: (err: unknown) => void) {
-      return orig.call(this, p, q, (type: string, obj: unknown, raw: unknown) => { if (type !== 'BOOKMARK') events++; cb(type, obj, raw); }, done);
-    };
     const { Kube } = await import('../harness/k8s/index.js');
     const { Observer } = await import('../harness/observe/observer.js');
     const { Recorder } = await import('../harness/timeline.js');
@@ -68,6 +56,7 @@ async function child(): Promise<void> {
     setInterval(() => { peak = Math.max(peak, mem().rssMB); }, 100).unref();
     send({ type: 'ready', base: mem() });
     let rec: InstanceType<typeof Recorder> | undefined;
+    let obs: InstanceType<typeof Observer> | undefined;
     let mark = { cpu: process.cpuUsage(), events: 0, idx: 0 };
     process.on('message', (m: { cmd: string; kubeconfig?: string }) => {
       void (async () => {
@@ -75,7 +64,7 @@ async function child(): Promise<void> {
           if (m.cmd === 'start') {
             const kube = Kube.load({ kubeconfig: m.kubeconfig });
             rec = new Recorder();
-            const obs = new Observer(kube, rec, [{ namespace: NS, selector: SELECTOR }]);
+            obs = new Observer(kube, rec, [{ namespace: NS, selector: SELECTOR }]);
             const c0 = process.cpuUsage();
             const t0 = performance.now();
             await obs.start();
@@ -84,12 +73,12 @@ async function child(): Promise<void> {
             send({ type: 'listed', listS, cpuS: cpu, mem: mem(), pods: obs.pods.size, nodes: obs.nodes.size, originNs: rec.originNs.toString(), wallMinusMonoMs: wallMinusMonoMs() });
           } else if (m.cmd === 'mark') {
             peak = mem().rssMB;
-            mark = { cpu: process.cpuUsage(), events, idx: rec!.events.length };
+            mark = { cpu: process.cpuUsage(), events: obs!.watchEvents(), idx: rec!.events.length };
             send({ type: 'marked' });
           } else if (m.cmd === 'collect') {
             const podEvents: ChildPodEvent[] = [];
             for (const e of rec!.events.slice(mark.idx)) if (e.type === 'pod') podEvents.push({ t: e.t, key: e.key, ready: e.ready, deleted: e.deleted });
-            send({ type: 'collected', cpuS: cpuS(process.cpuUsage(mark.cpu)), events: events - mark.events, podEvents, mem: mem(), peakRssMB: peak });
+            send({ type: 'collected', cpuS: cpuS(process.cpuUsage(mark.cpu)), events: obs!.watchEvents() - mark.events, podEvents, mem: mem(), peakRssMB: peak });
           } else if (m.cmd === 'exit') {
             process.exit(0);
           }
@@ -221,42 +210,6 @@ function procSample(p: { name: string; pid: number }): ProcSample {
 }
 
 interface AuditLine { stage?: string; verb?: string; userAgent?: string; objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string }; responseStatus?: { code?: number }; stageTimestamp?: string }
-
-/** RFC 3339 with µs → epoch ms with the µs kept. */
-function tsMs(s: string): number {
-  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(s);
-  if (!m) return Date.parse(s);
-  return Date.parse(`${m[1]}Z`) + Number(`0.${m[2] ?? '0'}`) * 1000;
-}
-
-/** Audit lines of this bench's own pod writes in namespace `scale` after byte `offset` (rotation-aware). */
-function readAudit(file: string, offset: number): AuditLine[] {
-  const chunks: string[] = [];
-  const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
-  if (size >= offset) {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(size - offset);
-      fs.readSync(fd, buf, 0, buf.length, offset);
-      chunks.push(buf.toString('utf8'));
-    } finally { fs.closeSync(fd); }
-  } else {
-    // rotated since the mark: the newest backup from the offset, then the new file
-    const dir = path.dirname(file);
-    const backups = fs.readdirSync(dir).filter((f) => /^audit-.*\.log$/.test(f)).sort();
-    const last = backups.at(-1);
-    if (last) chunks.push(fs.readFileSync(path.join(dir, last), 'utf8').slice(offset));
-    chunks.push(fs.readFileSync(file, 'utf8'));
-  }
-  const out: AuditLine[] = [];
-  for (const text of chunks) {
-    for (const line of text.split('\n')) {
-      if (!line.includes(UA) || !line.includes('"ResponseComplete"')) continue;
-      try { out.push(JSON.parse(line) as AuditLine); } catch { /* torn line */ }
-    }
-  }
-  return out;
-}
 
 interface Change { kind: 'create' | 'notready' | 'delete'; name: string; sentNs: bigint; doneNs?: bigint; status?: number }
 
@@ -440,7 +393,7 @@ const bench = async ({ full, log }: BenchOptions): Promise<BenchResult> => {
       await pool(lagPods, 20, async (name) => { await a.req('DELETE', `/api/v1/namespaces/${NS}/pods/${name}`); });
 
       // commit times from the audit log (the bench's own requests: its User-Agent)
-      const audit = readAudit(paths.audit, auditOffset);
+      const audit = readAuditLines<AuditLine>(paths.audit, auditOffset, (l) => l.includes(UA) && l.includes('"ResponseComplete"'));
       const commit = new Map<string, number[]>(); // kind/name → commit times (wall ms), in log order
       for (const e of audit) {
         const r = e.objectRef;
@@ -448,7 +401,7 @@ const bench = async ({ full, log }: BenchOptions): Promise<BenchResult> => {
         const kind = e.verb === 'create' && !r.subresource ? 'create' : e.verb === 'patch' && r.subresource === 'status' ? 'notready' : e.verb === 'delete' && !r.subresource ? 'delete' : undefined;
         if (!kind) continue;
         const key = `${kind}/${r.name}`;
-        commit.set(key, [...(commit.get(key) ?? []), tsMs(e.stageTimestamp)]);
+        commit.set(key, [...(commit.get(key) ?? []), auditTimeMs(e.stageTimestamp)]);
       }
       const originMs = Number(BigInt(listed.originNs) / 1000n) / 1000;
       const obsByKey = new Map<string, ChildPodEvent[]>();

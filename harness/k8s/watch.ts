@@ -19,9 +19,11 @@ export class ListWatch<T extends k8s.KubernetesObject> {
   private running = false;
   private abort?: AbortController;
   private rv?: string;
-  private gapOpen = false;
+  private inGap = false;
   relists = 0;
   reconnects = 0;
+  /** watch events delivered (bookmarks not counted) */
+  events = 0;
 
   constructor(
     private readonly kube: Kube,
@@ -47,21 +49,16 @@ export class ListWatch<T extends k8s.KubernetesObject> {
     this.abort?.abort();
   }
 
-  /** The apiserver has not been reachable since the last onGap (no onGapEnd yet). */
-  get inGap(): boolean {
-    return this.gapOpen;
-  }
-
   private gap(err: unknown): void {
-    if (!this.gapOpen) {
-      this.gapOpen = true;
+    if (!this.inGap) {
+      this.inGap = true;
       this.h.onGap?.(err instanceof Error ? err.message : String(err));
     }
   }
 
   private healed(): void {
-    if (this.gapOpen) {
-      this.gapOpen = false;
+    if (this.inGap) {
+      this.inGap = false;
       this.h.onGapEnd?.();
     }
   }
@@ -70,16 +67,7 @@ export class ListWatch<T extends k8s.KubernetesObject> {
     let backoff = 100;
     while (this.running) {
       try {
-        if (this.pollMs) {
-          const l = await this.list();
-          this.relists++;
-          this.h.onList(l.items);
-          firstList();
-          this.healed();
-          await new Promise((r) => setTimeout(r, this.pollMs));
-          continue;
-        }
-        if (!this.rv) {
+        if (!this.rv || this.pollMs) {
           const l = await this.list();
           this.rv = l.metadata?.resourceVersion;
           this.relists++;
@@ -87,7 +75,8 @@ export class ListWatch<T extends k8s.KubernetesObject> {
           firstList();
           this.healed();
         }
-        await this.watchOnce();
+        if (this.pollMs) await new Promise((r) => setTimeout(r, this.pollMs));
+        else await this.watchOnce();
         backoff = 100;
       } catch (err) {
         if (!this.running) break;
@@ -125,6 +114,7 @@ export class ListWatch<T extends k8s.KubernetesObject> {
           }
           if (obj.metadata?.resourceVersion) this.rv = obj.metadata.resourceVersion;
           if (type === 'BOOKMARK') return;
+          this.events++;
           this.h.onEvent(type as 'ADDED' | 'MODIFIED' | 'DELETED', obj);
         },
         (err: unknown) => done(err))

@@ -24,6 +24,11 @@ export function parseSelector(sel: string): Record<string, string> {
 
 const matches = (labels: Record<string, string> | undefined, sel: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels?.[k] === v);
 
+/** A pod belongs to a workload when it is in its namespace and carries every label of the selector. */
+export function podMatches(p: V1Pod, w: WorkloadRef): boolean {
+  return p.metadata?.namespace === w.namespace && matches(p.metadata?.labels, parseSelector(w.selector));
+}
+
 /** A Deployment belongs to a workload when its pod template carries every label of the selector. */
 export function deploymentMatches(d: V1Deployment, w: WorkloadRef): boolean {
   return d.metadata?.namespace === w.namespace && matches(d.spec?.template?.metadata?.labels, parseSelector(w.selector));
@@ -229,6 +234,11 @@ export class Observer {
     }
     await Promise.all(starts);
     this.started = true;
+  }
+
+  /** Watch events received so far over every watched resource (bookmarks not counted). */
+  watchEvents(): number {
+    return this.watches.reduce((n, w) => n + w.events, 0);
   }
 
   stop(): void {
