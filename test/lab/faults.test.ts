@@ -4,15 +4,15 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import { DescribeInstancesCommand, DescribeNetworkAclsCommand } from '@aws-sdk/client-ec2';
-import { formatLeftovers, injectAndRevert, makeFault, revertRun, FaultSpec, type FaultContext } from '../harness/faults/index.js';
-import { Journal } from '../harness/journal.js';
-import { sweep } from '../harness/recover.js';
-import { ExitCode, HarnessError } from '../harness/exit-codes.js';
-import { allowedActions } from '../harness/iam/index.js';
-import type { ResolvedTarget } from '../harness/target.js';
-import { eventually, testLab, type TestLab } from './support/lab.js';
-import { labAws, type LabAws } from './support/aws.js';
-import { changesSince, faultContext, harnessTarget, leftovers, runCli, tempStateDir, world } from './support/harness.js';
+import { formatLeftovers, injectAndRevert, makeFault, revertRun, FaultSpec, type FaultContext } from '../../harness/faults/index.js';
+import { Journal } from '../../harness/journal.js';
+import { sweep } from '../../harness/recover.js';
+import { ExitCode, HarnessError } from '../../harness/exit-codes.js';
+import { allowedActions } from '../../harness/iam/index.js';
+import type { ResolvedTarget } from '../../harness/target.js';
+import { eventually, testLab, type TestLab } from '../support/lab.js';
+import { labAws, type LabAws } from '../support/aws.js';
+import { changesSince, faultContext, harnessTarget, leftovers, runCli, tempStateDir, world } from '../support/harness.js';
 
 const MUTATING = /^(ec2|ssm|autoscaling):(?!Describe|Get|List)/;
 
@@ -197,8 +197,8 @@ describe('faults on the lab', function () {
     await allReady();
     const { spawn } = await import('node:child_process');
     const path = await import('node:path');
-    const { REPO_ROOT } = await import('../lab/paths.js');
-    const { TEST_LAB_DIR } = await import('./support/lab.js');
+    const { REPO_ROOT } = await import('../../lab/paths.js');
+    const { TEST_LAB_DIR } = await import('../support/lab.js');
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'harness/cli.ts'), 'fault', 'az-blackhole', '--zone', 'us-east-1b', '--duration', '5m', '--state-dir', tempStateDir()], { env: { ...process.env, LAB_DIR: TEST_LAB_DIR }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });

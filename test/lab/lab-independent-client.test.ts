@@ -5,10 +5,10 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { readEnvFile } from '../lab/cluster.js';
-import { REPO_ROOT } from '../lab/paths.js';
-import { eventually, testLab, type TestLab } from './support/lab.js';
-import { hits } from './support/aws.js';
+import { readEnvFile } from '../../lab/cluster.js';
+import { REPO_ROOT } from '../../lab/paths.js';
+import { eventually, testLab, type TestLab } from '../support/lab.js';
+import { hits } from '../support/aws.js';
 
 const run = promisify(execFile);
 

@@ -1,8 +1,8 @@
 // Mocha global fixtures: the lab is started once for the whole run and stopped afterwards
 // (LAB_KEEP=1 leaves it up for the next run, which then reuses it in seconds).
-import { labDown, labUp } from '../lab/cluster.js';
-import { labPaths } from '../lab/paths.js';
-import { TEST_CLUSTER, TEST_LAB_DIR } from './support/lab.js';
+import { labDown, labUp } from '../../lab/cluster.js';
+import { labPaths } from '../../lab/paths.js';
+import { TEST_CLUSTER, TEST_LAB_DIR } from '../support/lab.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

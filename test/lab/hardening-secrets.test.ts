@@ -5,9 +5,9 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../lab/paths.js';
-import { testLab } from './support/lab.js';
-import { runCli, tempStateDir } from './support/harness.js';
+import { REPO_ROOT } from '../../lab/paths.js';
+import { testLab } from '../support/lab.js';
+import { runCli, tempStateDir } from '../support/harness.js';
 
 const PLANTED = {
   AWS_SESSION_TOKEN: 'planted-session-token-Zq81xx',

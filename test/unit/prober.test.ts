@@ -7,8 +7,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { Prober } from '../harness/probes/prober.js';
-import { Recorder } from '../harness/timeline.js';
+import { Prober } from '../../harness/probes/prober.js';
+import { Recorder } from '../../harness/timeline.js';
 
 type ProbeEvent = { t: number; latency: number; ok: boolean; status?: number; error?: string };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

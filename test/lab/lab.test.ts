@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { labUp } from '../lab/cluster.js';
-import { setHeartbeat } from '../lab/heartbeat.js';
-import { nodeReady } from '../lab/kube.js';
-import { DEMO } from '../lab/manifests.js';
-import { HEARTBEAT_LABEL, LAB_ZONES, parseProviderID, RUNTIME_VERSIONS } from '../lab/topology.js';
-import { eventually, testLab, TEST_CLUSTER, TEST_LAB_DIR, type TestLab } from './support/lab.js';
-import { labPaths } from '../lab/paths.js';
+import { labUp } from '../../lab/cluster.js';
+import { setHeartbeat } from '../../lab/heartbeat.js';
+import { nodeReady } from '../../lab/kube.js';
+import { DEMO } from '../../lab/manifests.js';
+import { HEARTBEAT_LABEL, LAB_ZONES, parseProviderID, RUNTIME_VERSIONS } from '../../lab/topology.js';
+import { eventually, testLab, TEST_CLUSTER, TEST_LAB_DIR, type TestLab } from '../support/lab.js';
+import { labPaths } from '../../lab/paths.js';
 
 const unreachable = (n: V1Node) => (n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute');
 const live = (p: V1Pod) => !p.metadata?.deletionTimestamp;

@@ -1,13 +1,13 @@
 // Pure parts of the harness, table-tested.
 import { expect } from 'chai';
-import { formatDuration, parseDuration } from '../harness/duration.js';
-import { describeIssues, FaultSpec } from '../harness/faults/spec.js';
-import { checkNodeBlastRadius, checkZoneBlastRadius, pick, type TargetNode } from '../harness/faults/targets.js';
-import { isRetryable, withRetry, checkRetryOptions } from '../harness/aws/retry.js';
-import { checkEndpoint } from '../harness/aws/index.js';
-import { killScript, timerUnit } from '../harness/faults/daemon-kill.js';
-import { allowedActions, iamPolicy } from '../harness/iam/index.js';
-import { ExitCode, HarnessError } from '../harness/exit-codes.js';
+import { formatDuration, parseDuration } from '../../harness/duration.js';
+import { describeIssues, FaultSpec } from '../../harness/faults/spec.js';
+import { checkNodeBlastRadius, checkZoneBlastRadius, pick, type TargetNode } from '../../harness/faults/targets.js';
+import { isRetryable, withRetry, checkRetryOptions } from '../../harness/aws/retry.js';
+import { checkEndpoint } from '../../harness/aws/index.js';
+import { killScript, timerUnit } from '../../harness/faults/daemon-kill.js';
+import { allowedActions, iamPolicy } from '../../harness/iam/index.js';
+import { ExitCode, HarnessError } from '../../harness/exit-codes.js';
 
 const node = (name: string, zone: string, ready = true): TargetNode => ({ name, zone, instanceId: `i-0${name.padStart(16, '0')}`, ready, runtime: 'containerd' });
 

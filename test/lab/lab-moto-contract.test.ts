@@ -7,9 +7,9 @@ import {
   DescribeSubnetsCommand, DescribeTagsCommand, DescribeVpcsCommand, EC2Client, ReplaceNetworkAclAssociationCommand, RunInstancesCommand,
   StartInstancesCommand, StopInstancesCommand, type NetworkAcl,
 } from '@aws-sdk/client-ec2';
-import { testLab } from './support/lab.js';
-import { labAws } from './support/aws.js';
-import { startMoto, type Moto } from './support/moto.js';
+import { testLab } from '../support/lab.js';
+import { labAws } from '../support/aws.js';
+import { startMoto, type Moto } from '../support/moto.js';
 
 interface Fixture { ec2: EC2Client; vpcId: string; subnets: string[]; instanceId: string }
 type Observation = Record<string, unknown>;

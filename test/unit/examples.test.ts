@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
-import { REPO_ROOT } from '../lab/paths.js';
-import { iamPolicy } from '../harness/iam/index.js';
+import { REPO_ROOT } from '../../lab/paths.js';
+import { iamPolicy } from '../../harness/iam/index.js';
 
 const read = (p: string) => fs.readFileSync(path.join(REPO_ROOT, p), 'utf8');
 

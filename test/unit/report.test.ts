@@ -5,15 +5,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { analyze } from '../harness/slo/analyze.js';
-import { evaluate } from '../harness/slo/evaluate.js';
-import { buildReport, junitXml, summaryMd, updateLatest, writeReportFiles, type ReportV1 } from '../harness/report/index.js';
-import { Redactor } from '../harness/report/redact.js';
-import type { ScenarioResult } from '../harness/runner.js';
-import { scripted } from './support/timelines.js';
-import { tempStateDir } from './support/harness.js';
+import { analyze } from '../../harness/slo/analyze.js';
+import { evaluate } from '../../harness/slo/evaluate.js';
+import { buildReport, junitXml, summaryMd, updateLatest, writeReportFiles, type ReportV1 } from '../../harness/report/index.js';
+import { Redactor } from '../../harness/report/redact.js';
+import type { ScenarioResult } from '../../harness/runner.js';
+import { scripted } from '../support/timelines.js';
+import { tempStateDir } from '../support/harness.js';
 
-const schema = JSON.parse(fs.readFileSync(new URL('../harness/report/schema.json', import.meta.url), 'utf8')) as object;
+const schema = JSON.parse(fs.readFileSync(new URL('../../harness/report/schema.json', import.meta.url), 'utf8')) as object;
 const PLANTED = { AWS_SECRET_ACCESS_KEY: 'planted-secret-key-0123456789', AWS_SESSION_TOKEN: 'planted-session-token-abcdef', GITHUB_TOKEN: 'ghp_plantedtoken12345' };
 
 function result(over: Partial<ScenarioResult> = {}): ScenarioResult {
@@ -88,7 +88,7 @@ describe('report.html in headless Chromium', function () {
   this.timeout(60_000);
   it('is self-contained and draws its charts (verdict, SLO table, probe and cluster timelines)', async () => {
     const { chromium } = await import('playwright-core');
-    const { reportHtml } = await import('../harness/report/html.js');
+    const { reportHtml } = await import('../../harness/report/html.js');
     const dir = tempStateDir();
     const file = path.join(dir, 'report.html');
     fs.writeFileSync(file, reportHtml(buildReport(result(), { description: 'Black-hole a zone', target: { kind: 'lab', context: 'chaos-lab', cluster: 'chaos-lab', region: 'us-east-1' } })));

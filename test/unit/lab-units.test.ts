@@ -1,10 +1,10 @@
 // Pure parts of the lab, table-tested: topology, node objects, ACL evaluation, Query parsing.
 import { expect } from 'chai';
-import { initialNodes, nodeSpec, parseProviderID, RUNTIME_VERSIONS } from '../lab/topology.js';
-import { nodeObject } from '../lab/manifests.js';
-import { aclAllows, cidrContains, type NetworkAcl } from '../lab/aws/model.js';
-import { ec2Filters, listParam, parseQuery, xml } from '../lab/aws/wire.js';
-import { parseTiming } from '../lab/timing.js';
+import { initialNodes, nodeSpec, parseProviderID, RUNTIME_VERSIONS } from '../../lab/topology.js';
+import { nodeObject } from '../../lab/manifests.js';
+import { aclAllows, cidrContains, type NetworkAcl } from '../../lab/aws/model.js';
+import { ec2Filters, listParam, parseQuery, xml } from '../../lab/aws/wire.js';
+import { parseTiming } from '../../lab/timing.js';
 
 describe('lab units', () => {
   it('lays out N nodes per zone with providerIDs that round-trip', () => {

@@ -7,9 +7,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, SendCommandCommand, CancelCommandCommand } from '@aws-sdk/client-ssm';
 import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
-import { parseProviderID } from '../lab/topology.js';
-import { eventually, testLab, type TestLab } from './support/lab.js';
-import { labAws, runScript, type LabAws } from './support/aws.js';
+import { parseProviderID } from '../../lab/topology.js';
+import { eventually, testLab, type TestLab } from '../support/lab.js';
+import { labAws, runScript, type LabAws } from '../support/aws.js';
 
 async function errorName(p: Promise<unknown>): Promise<string> {
   try {

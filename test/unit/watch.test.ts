@@ -5,9 +5,9 @@ import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
-import { Kube } from '../harness/k8s/index.js';
-import { ListWatch } from '../harness/k8s/watch.js';
-import { eventually } from './support/lab.js';
+import { Kube } from '../../harness/k8s/index.js';
+import { ListWatch } from '../../harness/k8s/watch.js';
+import { eventually } from '../support/lab.js';
 
 interface Fake { port: number; lists: number; watches: string[]; mode: 'ok' | 'gone'; close(): Promise<void>; open(): Promise<void> }
 

@@ -1,9 +1,9 @@
 // The SLO grammar and the pure evaluation from a recorded timeline, table-tested.
 import { expect } from 'chai';
-import { parseSlo, SloSyntaxError } from '../harness/slo/grammar.js';
-import { analyze } from '../harness/slo/analyze.js';
-import { evaluate } from '../harness/slo/evaluate.js';
-import { scripted } from './support/timelines.js';
+import { parseSlo, SloSyntaxError } from '../../harness/slo/grammar.js';
+import { analyze } from '../../harness/slo/analyze.js';
+import { evaluate } from '../../harness/slo/evaluate.js';
+import { scripted } from '../support/timelines.js';
 
 describe('SLO grammar', () => {
   it('parses every documented form', () => {

@@ -8,11 +8,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { DescribeAutoScalingGroupsCommand, ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
-import { MERGE_PATCH, nodeReady } from '../lab/kube.js';
-import { DEMO } from '../lab/manifests.js';
-import { parseProviderID } from '../lab/topology.js';
-import { eventually, testLab, type TestLab } from './support/lab.js';
-import { hits, labAws, runScript, type HttpResult, type LabAws } from './support/aws.js';
+import { MERGE_PATCH, nodeReady } from '../../lab/kube.js';
+import { DEMO } from '../../lab/manifests.js';
+import { parseProviderID } from '../../lab/topology.js';
+import { eventually, testLab, type TestLab } from '../support/lab.js';
+import { hits, labAws, runScript, type HttpResult, type LabAws } from '../support/aws.js';
 
 const live = (p: V1Pod) => !p.metadata?.deletionTimestamp;
 const readyCond = (n: V1Node) => n.status?.conditions?.find((c) => c.type === 'Ready');
