@@ -9,8 +9,8 @@ import path from 'node:path';
 import { labDown, labUp, readState, type LabOptions } from '../lab/cluster.js';
 import { labPaths, REPO_ROOT } from '../lab/paths.js';
 import { loadTargets, resolveTarget, type ResolvedTarget } from '../harness/target.js';
-import { FaultSpec, injectAndRevert, Limits, makeFault, sleep, type FaultContext } from '../harness/faults/index.js';
-import { AzBlackhole, SWAP_CONCURRENCY } from '../harness/faults/az-blackhole.js';
+import { FaultSpec, injectAndRevert, Limits, planFault, sleep, type FaultContext } from '../harness/faults/index.js';
+import { SWAP_CONCURRENCY } from '../harness/faults/az-blackhole.js';
 import type { ApiCall } from '../harness/aws/index.js';
 import { fmt, quantile, type Bench, type BenchResult, type Table } from './common.js';
 
@@ -66,13 +66,14 @@ async function oneRun(t: ResolvedTarget, endpoint: string, stateDir: string, var
   t.aws.onCall = (c) => { const end = performance.now(); calls.push({ ...c, start: end - c.ms, end }); };
   const before = ((await control(endpoint, 'GET', 'calls')) as LabCall[]).length;
 
-  const fault = concurrency === SWAP_CONCURRENCY ? makeFault(ctx, spec) : new AzBlackhole(ctx, spec, { concurrency });
   const p0 = performance.now();
-  const plan = await fault.plan();
+  const pf = await planFault(ctx, spec);
+  // the plan is a value: the sequential variant only changes how many swaps run at once
+  (pf.plan.resources as { concurrency: number }).concurrency = concurrency;
   const p1 = performance.now();
   let injected = 0;
   let reverting = 0;
-  const res = await injectAndRevert(ctx, fault, plan, spec, {
+  const res = await injectAndRevert(ctx, pf, {
     stateDir, target: 'lab',
     during: async (pl, signal) => { injected = performance.now(); await sleep(pl.durationMs, signal); },
     onReverting: () => { reverting = performance.now(); },
@@ -92,7 +93,7 @@ async function oneRun(t: ResolvedTarget, endpoint: string, stateDir: string, var
   for (const c of labCalls) byAction[c.action] = (byAction[c.action] ?? 0) + 1;
 
   // Afterwards: every planned subnet on the ACL it had before, no harness ACL left.
-  const subnets = (plan.resources.subnets as Array<{ subnetId: string; originalAclId: string }>);
+  const subnets = (pf.plan.resources.subnets as Array<{ subnetId: string; originalAclId: string }>);
   const w = (await control(endpoint, 'GET', 'world')) as WorldSnap;
   const problems: string[] = [];
   for (const s of subnets) {

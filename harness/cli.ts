@@ -4,13 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, HarnessError, invalid } from './exit-codes.js';
-import { describeIssues, FaultSpec, formatLeftovers, injectAndRevert, Limits, makeFault, SignalGuard, type FaultContext } from './faults/index.js';
+import { describeIssues, faults, formatLeftovers, injectAndRevert, Limits, planFault, SignalGuard, type FaultContext, type FaultRegistry, type FaultSpec } from './faults/index.js';
 import { formatSweep, sweep } from './recover.js';
 import { REPO_ROOT, resolveTarget, type ResolvedTarget } from './target.js';
 import { iamPolicy } from './iam/index.js';
 import { expandProbeUrls, listScenarios, loadScenario } from './scenario.js';
 import { runWithMocha, type RunStatus } from './runner.js';
-import { formatDuration } from './duration.js';
+import { formatDuration, formatMs } from './duration.js';
 import { buildReport, junitXml, summaryMd, updateLatest, writeReportFiles, type ReportV1 } from './report/index.js';
 import { Redactor } from './report/redact.js';
 import { formatMeasured } from './slo/evaluate.js';
@@ -104,7 +104,7 @@ export async function prepare(o: Common, runId: string, maxDurationMs: number, w
   const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: true });
   if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action}${c.dryRun ? ' (DryRun)' : ''} → ${c.ok ? 'ok' : c.error} ${c.ms.toFixed(0)}ms`);
   t.aws.retry.onRetry = ({ attempt, error, retriesLeft }) => log(`  retrying after ${error.name} (attempt ${attempt}, ${retriesLeft} left)`);
-  const found = await sweep({ aws: t.aws, stateDir: o.stateDir, cluster: t.guard.cluster, act: false, log });
+  const found = await sweep({ aws: t.aws, kube: t.kube, stateDir: o.stateDir, cluster: t.guard.cluster, act: false, log });
   if (found.findings.length) {
     throw invalid('an earlier run left something behind; run `npm run chaos -- recover` first', formatSweep(found, false));
   }
@@ -117,15 +117,40 @@ export async function prepare(o: Common, runId: string, maxDurationMs: number, w
   return { t, ctx };
 }
 
-/** The `fault <kind>` flags as a fault spec; an invalid one is an exit-2 error naming `fault.<field>`. */
-export function faultFromFlags(kind: string, f: Record<string, unknown>): FaultSpec {
+/**
+ * The `fault <kind>` flags as a fault spec; an invalid one is an exit-2 error naming `fault.<field>`.
+ * Every field any registered kind has a flag for is taken over (a field the kind does not have is
+ * then an unknown key of its spec), parsed as that flag says.
+ */
+export function faultFromFlags(kind: string, f: Record<string, unknown>, registry: FaultRegistry = faults): FaultSpec {
   const raw: Record<string, unknown> = { kind };
-  for (const k of ['zone', 'scope', 'daemon', 'mode', 'selector', 'nodeGroup', 'duration', 'asg']) if (f[k] !== undefined) raw[k] = f[k];
-  if (f.count !== undefined) raw.count = Number(f.count);
-  if (f.percent !== undefined) raw.percent = Number(f.percent);
-  const r = FaultSpec.safeParse(raw);
+  for (const fl of registry.list().flatMap((k) => k.flags)) {
+    if (f[fl.field] === undefined || fl.field in raw) continue;
+    raw[fl.field] = fl.parse === 'number' ? Number(f[fl.field]) : f[fl.field];
+  }
+  const r = registry.schema().safeParse(raw);
   if (!r.success) throw invalid(`invalid fault`, describeIssues(r.error, 'fault'));
-  return r.data;
+  return r.data as FaultSpec;
+}
+
+/** `chaos fault <kind>`: one sub-command per registered kind, with the flags its module declares. */
+export function addFaultCommands(parent: Command, registry: FaultRegistry = faults, run: (kind: string, flags: Record<string, unknown> & Common) => Promise<number> = runFaultCommand): Command {
+  const fault = parent.command('fault')
+    .description(`inject one fault (${registry.kinds().join(' | ')}), hold it for --duration, revert it; no SLOs`)
+    .argument('[kind]')
+    // a kind that is not registered is an input error naming fault.kind, as in a scenario file
+    .action((kind?: string) => { faultFromFlags(kind ?? '', { duration: '30s' }, registry); });
+  for (const k of registry.list()) {
+    const sub = common(fault.command(k.kind).description(k.doc.summary));
+    for (const fl of k.flags) {
+      const o = new Option(fl.flag, fl.help);
+      if (fl.choices) o.choices(fl.choices);
+      if (fl.default !== undefined) o.default(fl.default);
+      sub.addOption(o);
+    }
+    sub.action(async (flags: Record<string, unknown> & Common) => { process.exitCode = await run(k.kind, flags); });
+  }
+  return fault;
 }
 
 async function runFaultCommand(kind: string, flags: Record<string, unknown> & Common): Promise<number> {
@@ -133,20 +158,20 @@ async function runFaultCommand(kind: string, flags: Record<string, unknown> & Co
   const runId = newRunId();
   const { t, ctx } = await prepare(flags, runId, spec.duration);
   log(`run ${runId} on ${t.kind} (context ${t.context}, cluster ${t.guard.cluster}, region ${t.guard.region}); seed ${ctx.seed} (--seed ${ctx.seed} replays this choice)`);
-  const fault = makeFault(ctx, spec);
-  const plan = await fault.plan();
+  const pf = await planFault(ctx, spec);
+  const { plan } = pf;
   out(`plan: ${plan.summary}`);
   for (const l of plan.lines) out(`  - ${l}`);
   out('  API calls:');
   for (const c of plan.calls) out(`    ${c.when.padEnd(6)} ${c.action} ${c.resources.join(' ')}`);
   if (flags.dryRun) {
-    for (const l of await fault.checkPermissions()) out(`  permission ${l}`);
+    for (const l of await pf.kind.checkPermissions(ctx, plan)) out(`  permission ${l}`);
     out('dry run: nothing was changed');
     return ExitCode.Ok;
   }
   const guard = new SignalGuard(log).install();
   try {
-    const r = await injectAndRevert(ctx, fault, plan, spec, { stateDir: flags.stateDir, target: t.kind, signal: guard.controller.signal });
+    const r = await injectAndRevert(ctx, pf, { stateDir: flags.stateDir, target: t.kind, signal: guard.controller.signal });
     for (const a of r.revert.actions) log(`reverted: ${a}`);
     if (r.revert.leftovers.length) for (const l of formatLeftovers(r.revert.leftovers)) out(l);
     if (r.error) log(`${r.aborted ? 'aborted' : 'error'}: ${r.error.message}${r.error instanceof HarnessError && r.error.details.length ? `\n  ${r.error.details.join('\n  ')}` : ''}`);
@@ -162,21 +187,7 @@ const program = new Command('npm run chaos --')
   .showHelpAfterError()
   .exitOverride();
 
-const faultCmd = common(program.command('fault <kind>')
-  .description('inject one fault (node-stop | daemon-kill | az-blackhole), hold it for --duration, revert it; no SLOs'))
-  .option('--duration <d>', 'how long the fault stays (e.g. 90s, 2m)', '30s')
-  .option('--zone <zone>', 'az-blackhole: zone or "auto"; others: only nodes of this zone')
-  .addOption(new Option('--scope <scope>', 'az-blackhole: subnets holding nodes, or every subnet of the zone').choices(['nodes', 'zone']))
-  .addOption(new Option('--daemon <daemon>', 'daemon-kill: which daemon ("runtime" follows what each node reports)').choices(['kubelet', 'kube-proxy', 'containerd', 'docker', 'runtime']))
-  .addOption(new Option('--mode <mode>', 'daemon-kill: systemctl stop, or SIGKILL').choices(['stop', 'kill']))
-  .option('--selector <labels>', 'node label selector')
-  .option('--node-group <name>', 'only nodes of this node group')
-  .option('--count <n>', 'how many matching nodes (default 1)')
-  .option('--percent <p>', 'or which share of the matching nodes')
-  .addOption(new Option('--asg <mode>', 'node-stop: suspend Auto Scaling health checks, or expect a replacement').choices(['suspend', 'expect-replacement']));
-faultCmd.action(async (kind: string, flags: Record<string, unknown> & Common) => {
-  process.exitCode = await runFaultCommand(kind, flags);
-});
+addFaultCommands(program);
 
 common(program.command('recover')
   .description('revert everything earlier runs left (journals, harness-tagged ACLs and stopped instances) and say what was done'))
@@ -185,7 +196,7 @@ common(program.command('recover')
   .action(async (o: Common & { force?: boolean; reportOnly?: boolean }) => {
     const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: false });
     if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action} → ${c.ok ? 'ok' : c.error}`);
-    const r = await sweep({ aws: t.aws, stateDir: o.stateDir, cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log });
+    const r = await sweep({ aws: t.aws, kube: t.kube, stateDir: o.stateDir, cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log });
     for (const l of formatSweep(r, !o.reportOnly)) out(l);
     process.exitCode = r.leftovers.length ? ExitCode.RevertIncomplete : ExitCode.Ok;
   });
@@ -273,12 +284,11 @@ async function runScenarioCommand(name: string, o: Common & { reportDir?: string
   ctx.limits = s.limits;
   log(`run ${runId}: scenario ${s.name} on ${t.kind} (context ${t.context}, cluster ${t.guard.cluster}); seed ${ctx.seed} (--seed ${ctx.seed} replays this choice)`);
   if (o.dryRun) {
-    const fault = makeFault(ctx, s.fault);
-    const plan = await fault.plan();
+    const { kind, plan } = await planFault(ctx, s.fault);
     out(`plan: ${plan.summary}`);
     for (const l of plan.lines) out(`  - ${l}`);
     for (const c of plan.calls) out(`    ${c.when.padEnd(6)} ${c.action} ${c.resources.join(' ')}`);
-    for (const l of await fault.checkPermissions()) out(`  permission ${l}`);
+    for (const l of await kind.checkPermissions(ctx, plan)) out(`  permission ${l}`);
     out('dry run: nothing was changed');
     return { code: ExitCode.Ok };
   }
@@ -294,8 +304,8 @@ async function runScenarioCommand(name: string, o: Common & { reportDir?: string
     out('');
     out(`scenario ${s.name}: ${r.verdict.toUpperCase()} (exit ${r.exitCode})`);
     for (const v of r.verdicts) out(`  ${v.pass ? 'PASS' : 'FAIL'}  ${v.name}: ${v.objective} — measured ${formatMeasured(v)}`);
-    for (const w of r.analysis?.workloads ?? []) out(`  workload ${w.workload}: detect ${fmtMs(w.detectMs)}, reschedule ${fmtMs(w.rescheduleMs)}, ready ${fmtMs(w.readyMs)}, recovered ${fmtMs(w.recoveryMs)}`);
-    for (const [n, ph] of Object.entries(r.analysis?.probes ?? {})) out(`  probe ${n}: ${(['steady', 'fault', 'recovery'] as const).map((p) => `${p} ${ph[p].attempts ? `${ph[p].availability.toFixed(2)}% p99 ${ph[p].p99}ms` : '—'}`).join(', ')}; longest outage ${fmtMs(ph.all.maxOutageMs)}`);
+    for (const w of r.analysis?.workloads ?? []) out(`  workload ${w.workload}: detect ${formatMs(w.detectMs)}, reschedule ${formatMs(w.rescheduleMs)}, ready ${formatMs(w.readyMs)}, recovered ${formatMs(w.recoveryMs)}`);
+    for (const [n, ph] of Object.entries(r.analysis?.probes ?? {})) out(`  probe ${n}: ${(['steady', 'fault', 'recovery'] as const).map((p) => `${p} ${ph[p].attempts ? `${ph[p].availability.toFixed(2)}% p99 ${ph[p].p99}ms` : '—'}`).join(', ')}; longest outage ${formatMs(ph.all.maxOutageMs)}`);
     if (r.error) out(`  ${r.verdict}: ${r.error}${r.errorDetails?.length ? `\n    ${r.errorDetails.join('\n    ')}` : ''}`);
     if (r.fault?.revert.leftovers.length) for (const l of formatLeftovers(r.fault.revert.leftovers)) out(l);
     out(`  report: ${path.relative(process.cwd(), file)} (+ junit.xml, summary.md, report.html)`);
@@ -306,9 +316,6 @@ async function runScenarioCommand(name: string, o: Common & { reportDir?: string
   }
 }
 
-function fmtMs(ms: number | undefined): string {
-  return ms === undefined ? '—' : ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
-}
 
 export async function main(argv: string[]): Promise<number> {
   try {

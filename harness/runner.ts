@@ -1,9 +1,10 @@
-// Runs one scenario: observe, steady-state check, inject, hold (with stop conditions), revert,
-// recovery, then judge the recorded timeline against the SLOs. Mocha drives it (runWithMocha): the
+// Runs one scenario, one function per phase: observe, the steady-state hypothesis, inject, hold (with
+// stop conditions), revert, recovery, then judge the recorded timeline against the SLOs. Mocha drives it (runWithMocha): the
 // scenario is a suite, each SLO an `it`, and injection/revert live in hooks that always run.
 import Mocha from 'mocha';
 import { ExitCode, HarnessError, invalid } from './exit-codes.js';
-import { injectAndRevert, makeFault, type FaultContext, type FaultRunResult, type Plan } from './faults/index.js';
+import { injectAndRevert, planFault, sleep, type FaultContext, type FaultRunResult, type Plan, type PlannedFault } from './faults/index.js';
+import { faultScope, NO_FAULT, type FaultScope } from './slo/health.js';
 import { Observer, workloadKey } from './observe/observer.js';
 import { Prober } from './probes/prober.js';
 import { Recorder, type Timeline } from './timeline.js';
@@ -53,7 +54,7 @@ export interface ScenarioResult {
   seed: number;
   runId: string;
   plan?: Plan;
-  fault?: Pick<FaultRunResult, 'injectedAt' | 'revertedAt' | 'revert' | 'journal'>;
+  fault?: Pick<FaultRunResult, 'injectedAt' | 'revertedAt' | 'revert' | 'journal'> & Partial<Pick<FaultRunResult, 'verification'>>;
   verdicts: Verdict[];
   analysis?: Analysis;
   timeline: Timeline;
@@ -61,115 +62,188 @@ export interface ScenarioResult {
   errorDetails?: string[];
 }
 
-import { sleep } from './faults/types.js';
+/** Everything one run shares between its phases. */
+class Run {
+  readonly rec = new Recorder();
+  readonly observer: Observer;
+  readonly probes: Prober[];
+  phase: RunStatus['phase'] = 'setup';
+  faultState: RunStatus['fault'] = 'pending';
+  faulted: FaultScope = NO_FAULT;
+  private readonly counts = new Map<string, { attempts: number; ok: number }>();
+  private statusTimer?: NodeJS.Timeout;
+  private gapSince?: number;
 
+  constructor(readonly s: Scenario, readonly d: RunDeps) {
+    this.observer = new Observer(d.t.kube, this.rec, s.workloads);
+    this.probes = s.probes.map((p) => new Prober({ name: p.name, url: p.url, rate: p.rate, timeoutMs: p.timeout, expectStatus: p.expectStatus }, this.rec));
+    this.rec.onProbe = (name, ok) => { const c = this.counts.get(name) ?? { attempts: 0, ok: 0 }; c.attempts++; if (ok) c.ok++; this.counts.set(name, c); };
+  }
+
+  /** Enters a phase: recorded on the timeline and shown in the status line. */
+  enter(phase: Exclude<RunStatus['phase'], 'setup'>): void {
+    this.rec.add({ type: 'phase', phase });
+    this.phase = phase;
+  }
+
+  /** The live status, about once a second; says so in the log when the watches lose and regain the apiserver. */
+  startStatus(): void {
+    this.statusTimer = setInterval(() => {
+      const { rec, observer, d } = this;
+      if (observer.inGap() && this.gapSince === undefined) { this.gapSince = rec.now(); d.log('apiserver unreachable: the cluster timeline has a gap until it answers again (probes and the fault carry on)'); }
+      else if (!observer.inGap() && this.gapSince !== undefined) { d.log(`apiserver reachable again after ${formatDuration(rec.now() - this.gapSince)}`); this.gapSince = undefined; }
+      const h = observer.healthy(this.faultState === 'injected' ? this.faulted : NO_FAULT);
+      d.onStatus?.({
+        phase: this.phase, elapsedMs: rec.now(), fault: this.faultState,
+        probes: this.probes.map((p) => ({ name: p.spec.name, ...(this.counts.get(p.spec.name) ?? { attempts: 0, ok: 0 }) })),
+        workloads: this.s.workloads.map((w) => ({ key: workloadKey(w), healthy: h.get(workloadKey(w)) ?? 0, desired: observer.desired.get(workloadKey(w)) ?? 0 })),
+        nodesReady: [...observer.nodes.values()].filter((n) => n.ready).length, nodes: observer.nodes.size,
+      });
+    }, 1000);
+  }
+
+  async stop(): Promise<void> {
+    this.phase = 'end';
+    clearInterval(this.statusTimer);
+    await Promise.all(this.probes.map((p) => p.stop()));
+    this.observer.stop();
+  }
+}
+
+/** Setup: the watches' initial lists, and every workload matches something (else exit 2). */
+async function observe(run: Run): Promise<void> {
+  let startTimer: NodeJS.Timeout | undefined;
+  await Promise.race([run.observer.start(), new Promise<never>((_, reject) => {
+    startTimer = setTimeout(() => reject(new HarnessError(`the initial lists of nodes and the workloads' pods, Deployments and EndpointSlices did not complete within ${OBSERVER_START_TIMEOUT_MS / 60_000} minutes (apiserver unreachable?); nothing was injected`, ExitCode.Error)), OBSERVER_START_TIMEOUT_MS);
+  })]).finally(() => clearTimeout(startTimer));
+  // a workload that matches nothing is an input error, found before the plan and the steady state
+  const unmatched = run.s.workloads.flatMap((w, i) => (run.observer.desired.get(workloadKey(w)) ? [] : [`workloads[${i}].selector: no Deployment in namespace ${w.namespace} has pods matching "${w.selector}" (or its replicas are 0)`]));
+  if (unmatched.length) throw invalid(`${unmatched[0]}; nothing was injected`, unmatched.slice(1));
+}
+
+/**
+ * The steady-state hypothesis (scenario `steady`): for its window, every workload at its desired
+ * replicas on Ready nodes, every node Ready, and each probe's availability meeting the threshold.
+ * Not met: exit 2, nothing injected.
+ */
+async function checkSteadyState(run: Run): Promise<void> {
+  const { s, d } = run;
+  const h = s.steady;
+  run.enter('steady');
+  for (const p of run.probes) p.begin();
+  d.log(`steady state: checking for ${formatDuration(h.window)} (workloads available, nodes Ready, probes ${h.probes.text})`);
+  await sleep(h.window, d.signal);
+  if (d.signal?.aborted) throw d.signal.reason;
+  const st = run.observer.steady();
+  const meets = (a: number) => (h.probes.op === '>=' ? a >= h.probes.percent : a > h.probes.percent);
+  const probeProblems = run.probes.map((p) => ({ p, a: p.windowAvailability(h.window) })).filter((x) => x.a === undefined || !meets(x.a))
+    .map((x) => `probe ${x.p.spec.name}: ${x.a === undefined ? 'no attempts' : `${x.a.toFixed(1)}% ok`} (needs ${h.probes.text})`);
+  if (!st.ok || probeProblems.length) throw invalid('steady-state check failed; nothing was injected', [...st.why, ...probeProblems]);
+}
+
+/** The Kubernetes Events that mark the fault window: best effort, at most EVENT_TIMEOUT_MS each. */
+function eventMarker(run: Run, nodes: string[]): (reason: 'ChaosFaultInjected' | 'ChaosFaultReverted', msg: string) => Promise<void> {
+  // The Deployments come from the watch cache: no apiserver call stands between the plan and the injection.
+  const targets: EventTarget[] = [
+    ...nodes.map((name) => ({ kind: 'Node' as const, name })),
+    ...run.observer.deploymentsOf().map((x) => ({ kind: 'Deployment' as const, ...x })),
+  ];
+  return async (reason, msg) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<string[]>((r) => { timer = setTimeout(() => r([`every target: no answer from the apiserver within ${EVENT_TIMEOUT_MS / 1000} s`]), EVENT_TIMEOUT_MS); });
+    try {
+      const errors = await Promise.race([recordChaosEvent(run.d.t.kube, targets, reason, msg, run.d.ctx.runId).catch((e: unknown) => [`every target: ${String(e)}`]), timedOut]);
+      for (const e of errors) run.d.log(`could not record the ${reason} event on ${e}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/** Fault: inject, hold while watching the stop conditions, revert (always). */
+async function faultPhase(run: Run, pf: PlannedFault): Promise<FaultRunResult> {
+  const { s, d, rec } = run;
+  const f = pf.faulted;
+  run.enter('fault');
+  run.faultState = 'injected';
+  rec.add({ type: 'fault', action: 'injected', nodes: f.nodes, zones: f.zones, pods: f.pods });
+  d.log(`injecting: ${pf.plan.summary}`);
+  const mark = eventMarker(run, f.nodes);
+  await mark('ChaosFaultInjected', `chaos run ${d.ctx.runId} (${s.name}): ${pf.plan.summary}`);
+  const fr = await injectAndRevert(d.ctx, pf, {
+    stateDir: d.stateDir, target: d.t.kind, signal: d.signal,
+    // node recovery counts from the moment the revert starts
+    onReverting: () => { rec.add({ type: 'fault', action: 'reverted', nodes: f.nodes, zones: f.zones, pods: f.pods }); run.faultState = 'reverted'; },
+    during: async (_plan, signal) => {
+      const t0 = rec.now();
+      while (rec.now() - t0 < s.fault.duration && !signal.aborted) {
+        await sleep(250, signal);
+        const stop = stopCondition(run, rec.now() - t0);
+        if (stop) throw new HarnessError(stop, ExitCode.Aborted);
+      }
+    },
+  });
+  rec.add({ type: 'note', text: `revert finished: ${fr.revert.actions.join('; ') || 'nothing to undo'}` });
+  await mark('ChaosFaultReverted', `chaos run ${d.ctx.runId} (${s.name}): ${fr.revert.leftovers.length ? `revert INCOMPLETE: ${fr.revert.leftovers.map((l) => l.what).join('; ')}` : 'reverted'}`);
+  for (const a of fr.revert.actions) d.log(`reverted: ${a}`);
+  return fr;
+}
+
+/** The first stop condition that holds `heldMs` into the fault, as a message; undefined when none. */
+function stopCondition(run: Run, heldMs: number): string | undefined {
+  for (const a of run.s.abort) {
+    if (heldMs < a.window) continue;
+    const av = run.probes.find((p) => p.spec.name === a.probe)!.windowAvailability(a.window);
+    if (av !== undefined && av < a.availabilityBelow) return `stop condition: ${a.probe} availability ${av.toFixed(1)}% over ${formatDuration(a.window)} is below ${a.availabilityBelow}%`;
+  }
+  return undefined;
+}
+
+/** Recovery: until the steady state holds for `settle` (at most `recoveryTimeout`). */
+async function recoveryPhase(run: Run): Promise<void> {
+  const { s, d, rec } = run;
+  d.log(`recovery: waiting until every workload is healed and every node Ready for ${formatDuration(s.settle)} (at most ${formatDuration(s.recoveryTimeout)})`);
+  const t0 = rec.now();
+  let since: number | undefined;
+  while (rec.now() - t0 < s.recoveryTimeout) {
+    if (run.observer.steady().ok) { since ??= rec.now(); if (rec.now() - since >= s.settle) break; } else since = undefined;
+    await sleep(250);
+  }
+}
+
+const VERDICTS: Record<number, VerdictName> = { [ExitCode.Ok]: 'pass', [ExitCode.SloBreached]: 'fail', [ExitCode.Aborted]: 'aborted', [ExitCode.Error]: 'error', [ExitCode.RevertIncomplete]: 'revert-failed', [ExitCode.Invalid]: 'invalid' };
+
+/** Judging: the recorded timeline → analysis → SLO verdicts (pure), and the run's verdict. */
+export function judge(res: ScenarioResult, s: Pick<Scenario, 'slos' | 'settle'>): ScenarioResult {
+  if (res.fault) {
+    res.analysis = analyze(res.timeline, { settleMs: s.settle });
+    res.verdicts = judgeGaps(evaluate(s.slos, res.analysis), res.analysis, s.settle);
+    if (res.exitCode === ExitCode.Ok && res.verdicts.some((v) => !v.pass)) res.exitCode = ExitCode.SloBreached;
+  }
+  res.verdict = VERDICTS[res.exitCode] ?? 'error';
+  return res;
+}
+
+/** One scenario: observe → plan → steady state → fault (inject, hold, revert) → recovery → judge. */
 export async function executeScenario(s: Scenario, d: RunDeps): Promise<ScenarioResult> {
-  const rec = new Recorder();
+  const run = new Run(s, d);
+  const { rec } = run;
   const startedAt = new Date().toISOString();
   const res: ScenarioResult = { scenario: s.name, verdict: 'error', exitCode: ExitCode.Error, startedAt, endedAt: startedAt, seed: d.ctx.seed, runId: d.ctx.runId, verdicts: [], timeline: rec.timeline() };
-  const observer = new Observer(d.t.kube, rec, s.workloads);
-  const probes = s.probes.map((p) => new Prober({ name: p.name, url: p.url, rate: p.rate, timeoutMs: p.timeout, expectStatus: p.expectStatus }, rec));
-  let faulted = new Set<string>();
-  let phase: RunStatus['phase'] = 'setup';
-  let faultState: RunStatus['fault'] = 'pending';
-  const counts = new Map<string, { attempts: number; ok: number }>();
-  let gapSince: number | undefined;
-  const statusTimer = setInterval(() => {
-    // Say so in the log when the watches lose the apiserver and when they have it again.
-    if (observer.inGap() && gapSince === undefined) { gapSince = rec.now(); d.log('apiserver unreachable: the cluster timeline has a gap until it answers again (probes and the fault carry on)'); }
-    else if (!observer.inGap() && gapSince !== undefined) { d.log(`apiserver reachable again after ${formatDuration(rec.now() - gapSince)}`); gapSince = undefined; }
-    const h = observer.healthy(faultState === 'injected' ? faulted : new Set());
-    d.onStatus?.({
-      phase, elapsedMs: rec.now(), fault: faultState,
-      probes: probes.map((p) => ({ name: p.spec.name, ...(counts.get(p.spec.name) ?? { attempts: 0, ok: 0 }) })),
-      workloads: s.workloads.map((w) => ({ key: workloadKey(w), healthy: h.get(workloadKey(w)) ?? 0, desired: observer.desired.get(workloadKey(w)) ?? 0 })),
-      nodesReady: [...observer.nodes.values()].filter((n) => n.ready).length, nodes: observer.nodes.size,
-    });
-  }, 1000);
-  rec.onProbe = (name, ok) => { const c = counts.get(name) ?? { attempts: 0, ok: 0 }; c.attempts++; if (ok) c.ok++; counts.set(name, c); };
+  run.startStatus();
   try {
-    let startTimer: NodeJS.Timeout | undefined;
-    await Promise.race([observer.start(), new Promise<never>((_, reject) => {
-      startTimer = setTimeout(() => reject(new HarnessError(`the initial lists of nodes and the workloads' pods, Deployments and EndpointSlices did not complete within ${OBSERVER_START_TIMEOUT_MS / 60_000} minutes (apiserver unreachable?); nothing was injected`, ExitCode.Error)), OBSERVER_START_TIMEOUT_MS);
-    })]).finally(() => clearTimeout(startTimer));
-    // a workload that matches nothing is an input error, found before the plan and the steady state
-    const unmatched = s.workloads.flatMap((w, i) => (observer.desired.get(workloadKey(w)) ? [] : [`workloads[${i}].selector: no Deployment in namespace ${w.namespace} has pods matching "${w.selector}" (or its replicas are 0)`]));
-    if (unmatched.length) throw invalid(`${unmatched[0]}; nothing was injected`, unmatched.slice(1));
-    const fault = makeFault(d.ctx, s.fault);
-    const plan = (res.plan = await fault.plan());
-    d.log(`plan: ${plan.summary}`);
-    for (const l of plan.lines) d.log(`  - ${l}`);
-    faulted = new Set(((plan.resources.nodes as Array<{ name: string }> | undefined) ?? []).map((n) => n.name));
-
-    // ---- steady state ----
-    rec.add({ type: 'phase', phase: 'steady' });
-    phase = 'steady';
-    for (const p of probes) p.begin();
-    d.log(`steady state: checking for ${formatDuration(s.steady)}`);
-    await sleep(s.steady, d.signal);
-    if (d.signal?.aborted) throw d.signal.reason;
-    const st = observer.steady();
-    const probeProblems = probes.map((p) => ({ p, a: p.windowAvailability(s.steady) })).filter((x) => x.a === undefined || x.a < 99).map((x) => `probe ${x.p.spec.name}: ${x.a === undefined ? 'no attempts' : `${x.a.toFixed(1)}% ok`} (needs 99%)`);
-    if (!st.ok || probeProblems.length) throw invalid('steady-state check failed; nothing was injected', [...st.why, ...probeProblems]);
-
-    // ---- fault ----
-    rec.add({ type: 'phase', phase: 'fault' });
-    phase = 'fault';
-    faultState = 'injected';
-    rec.add({ type: 'fault', action: 'injected', nodes: [...faulted] });
-    d.log(`injecting: ${plan.summary}`);
-    // The Deployments come from the watch cache: no apiserver call stands between the plan and the
-    // injection, and the Events are best effort (an unreachable apiserver costs at most EVENT_TIMEOUT_MS).
-    const eventTargets: EventTarget[] = [
-      ...[...faulted].map((name) => ({ kind: 'Node' as const, name })),
-      ...observer.deploymentsOf().map((x) => ({ kind: 'Deployment' as const, ...x })),
-    ];
-    const markEvent = async (reason: 'ChaosFaultInjected' | 'ChaosFaultReverted', msg: string) => {
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<string[]>((r) => { timer = setTimeout(() => r([`every target: no answer from the apiserver within ${EVENT_TIMEOUT_MS / 1000} s`]), EVENT_TIMEOUT_MS); });
-      try {
-        const errors = await Promise.race([recordChaosEvent(d.t.kube, eventTargets, reason, msg, d.ctx.runId).catch((e: unknown) => [`every target: ${String(e)}`]), timedOut]);
-        for (const e of errors) d.log(`could not record the ${reason} event on ${e}`);
-      } finally {
-        clearTimeout(timer);
-      }
-    };
-    await markEvent('ChaosFaultInjected', `chaos run ${d.ctx.runId} (${s.name}): ${plan.summary}`);
-    const fr = await injectAndRevert(d.ctx, fault, plan, s.fault, {
-      stateDir: d.stateDir, target: d.t.kind, signal: d.signal,
-      // node recovery counts from the moment the revert starts
-      onReverting: () => { rec.add({ type: 'fault', action: 'reverted', nodes: [...faulted] }); faultState = 'reverted'; },
-      during: async (_plan, signal) => {
-        const t0 = rec.now();
-        while (rec.now() - t0 < s.fault.duration && !signal.aborted) {
-          await sleep(250, signal);
-          for (const a of s.abort) {
-            const prober = probes.find((p) => p.spec.name === a.probe)!;
-            if (rec.now() - t0 < a.window) continue;
-            const av = prober.windowAvailability(a.window);
-            if (av !== undefined && av < a.availabilityBelow) throw new HarnessError(`stop condition: ${a.probe} availability ${av.toFixed(1)}% over ${formatDuration(a.window)} is below ${a.availabilityBelow}%`, ExitCode.Aborted);
-          }
-        }
-      },
-    });
-    rec.add({ type: 'note', text: `revert finished: ${fr.revert.actions.join('; ') || 'nothing to undo'}` });
-    await markEvent('ChaosFaultReverted', `chaos run ${d.ctx.runId} (${s.name}): ${fr.revert.leftovers.length ? `revert INCOMPLETE: ${fr.revert.leftovers.map((l) => l.what).join('; ')}` : 'reverted'}`);
-    res.fault = { injectedAt: fr.injectedAt, revertedAt: fr.revertedAt, revert: fr.revert, journal: fr.journal };
-    for (const a of fr.revert.actions) d.log(`reverted: ${a}`);
-
-    // ---- recovery ----
-    rec.add({ type: 'phase', phase: 'recovery' });
-    phase = 'recovery';
-    if (!fr.revert.leftovers.length) {
-      d.log(`recovery: waiting until every workload is healed and every node Ready for ${formatDuration(s.settle)} (at most ${formatDuration(s.recoveryTimeout)})`);
-      const t0 = rec.now();
-      let since: number | undefined;
-      while (rec.now() - t0 < s.recoveryTimeout) {
-        if (observer.steady().ok) { since ??= rec.now(); if (rec.now() - since >= s.settle) break; } else since = undefined;
-        await sleep(250);
-      }
-    }
-    rec.add({ type: 'phase', phase: 'end' });
+    await observe(run);
+    const pf = await planFault(d.ctx, s.fault);
+    res.plan = pf.plan;
+    d.log(`plan: ${pf.plan.summary}`);
+    for (const l of pf.plan.lines) d.log(`  - ${l}`);
+    run.faulted = faultScope(pf.faulted);
+    await checkSteadyState(run);
+    const fr = await faultPhase(run, pf);
+    res.fault = { injectedAt: fr.injectedAt, revertedAt: fr.revertedAt, revert: fr.revert, journal: fr.journal, verification: fr.verification };
+    run.enter('recovery');
+    if (!fr.revert.leftovers.length) await recoveryPhase(run);
+    run.enter('end');
     if (fr.error) { res.error = fr.error.message; res.errorDetails = fr.error instanceof HarnessError ? fr.error.details : []; }
     res.exitCode = fr.exitCode;
   } catch (err) {
@@ -178,20 +252,11 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
     res.exitCode = err instanceof HarnessError ? err.exitCode : ExitCode.Error;
     if (!rec.events.some((e) => e.type === 'phase' && e.phase === 'end')) rec.add({ type: 'phase', phase: 'end' });
   } finally {
-    phase = 'end';
-    clearInterval(statusTimer);
-    await Promise.all(probes.map((p) => p.stop()));
-    observer.stop();
+    await run.stop();
   }
   res.endedAt = new Date().toISOString();
   res.timeline = rec.timeline();
-  if (res.fault) {
-    res.analysis = analyze(res.timeline, { settleMs: s.settle });
-    res.verdicts = judgeGaps(evaluate(s.slos, res.analysis), res.analysis, s.settle);
-    if (res.exitCode === ExitCode.Ok && res.verdicts.some((v) => !v.pass)) res.exitCode = ExitCode.SloBreached;
-  }
-  res.verdict = ({ [ExitCode.Ok]: 'pass', [ExitCode.SloBreached]: 'fail', [ExitCode.Aborted]: 'aborted', [ExitCode.Error]: 'error', [ExitCode.RevertIncomplete]: 'revert-failed', [ExitCode.Invalid]: 'invalid' } as Record<number, VerdictName>)[res.exitCode] ?? 'error';
-  return res;
+  return judge(res, s);
 }
 
 /** Mocha: the scenario is a suite; executing it is the `before` hook; each SLO is an `it`. */

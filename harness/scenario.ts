@@ -4,26 +4,32 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { FaultSpec, Limits, describeIssues, type FaultSpecInput } from './faults/spec.js';
-import { parseDuration } from './duration.js';
+import { FaultSpec, Limits, describeIssues, durationField, type FaultSpecInput } from './faults/spec.js';
+import { isEqualitySelector } from './selector.js';
 import { parseSlo, SloSyntaxError } from './slo/grammar.js';
 import { invalid } from './exit-codes.js';
 import { REPO_ROOT } from './target.js';
 
-/** Above this a timer would overflow (Node fires it at once) and a run would never end: 6 h, as for faults. */
-const MAX_DURATION_MS = 6 * 3_600_000;
-const durationMs = z.string().transform((s, ctx) => {
-  try {
-    const ms = parseDuration(s);
-    if (ms <= 0) ctx.addIssue({ code: 'custom', message: `must be positive, got "${s}"` });
-    else if (ms > MAX_DURATION_MS) ctx.addIssue({ code: 'custom', message: `duration "${s}" is over the limit of ${MAX_DURATION_MS / 60_000} minutes` });
-    return ms;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+const durationMs = durationField();
+const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'write a percentage like 50%').transform((s) => Number(s.slice(0, -1))).refine((n) => n <= 100, 'a percentage is at most 100%');
+
+/** `>= 99%`: a comparison and a percentage (the availability every probe needs in the steady state). */
+const availabilityThreshold = z.string().transform((text, ctx) => {
+  const m = /^\s*(>=|>)\s*(\d+(?:\.\d+)?)%\s*$/.exec(text);
+  if (!m || Number(m[2]) > 100) {
+    ctx.addIssue({ code: 'custom', message: `write the probes' steady-state availability as ">= 99%" or "> 99.5%", got "${text}"` });
     return z.NEVER;
   }
+  return { op: m[1] as '>=' | '>', percent: Number(m[2]), text: text.trim() };
 });
-const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'write a percentage like 50%').transform((s) => Number(s.slice(0, -1))).refine((n) => n <= 100, 'a percentage is at most 100%');
+
+export const SteadySchema = z.object({
+  /** how long the steady state is observed before the fault */
+  window: durationMs.prefault('10s'),
+  /** every probe's availability over the window */
+  probes: availabilityThreshold.prefault('>= 99%'),
+}).strict();
+export type SteadyHypothesis = z.output<typeof SteadySchema>;
 
 export const ProbeSchema = z.object({
   /** referenced by SLOs: availability(name), p99(name), … */
@@ -43,7 +49,7 @@ export const ScenarioSchema = z.object({
   description: z.string().min(1),
   fault: FaultSpec,
   /** what must self-heal: pods by namespace and equality label selector */
-  workloads: z.array(z.object({ namespace: z.string().min(1).default('default'), selector: z.string().regex(/^[A-Za-z0-9./_-]+==?[A-Za-z0-9._-]*(,[A-Za-z0-9./_-]+==?[A-Za-z0-9._-]*)*$/, 'an equality label selector like app=demo') }).strict()).min(1),
+  workloads: z.array(z.object({ namespace: z.string().min(1).default('default'), selector: z.string().refine(isEqualitySelector, 'an equality label selector like app=demo') }).strict()).min(1),
   probes: z.array(ProbeSchema).default([]),
   /** name → objective in the SLO grammar (see README); syntax is checked per SLO, even when other fields are wrong */
   slos: z.record(z.string(), z.string().superRefine((text, ctx) => {
@@ -54,8 +60,12 @@ export const ScenarioSchema = z.object({
     }
   })).refine((r) => Object.keys(r).length > 0, 'at least one SLO'),
   limits: Limits,
-  /** probes must succeed this long before the fault (the steady-state check) */
-  steady: durationMs.prefault('10s'),
+  /**
+   * The steady-state hypothesis, checked before anything is injected (else exit 2): for `window`,
+   * every workload at its desired replicas on Ready nodes, every node Ready, and each probe's
+   * availability meeting `probes`. A duration alone (`steady: '10s'`) is the window.
+   */
+  steady: z.preprocess((v) => (typeof v === 'string' ? { window: v } : v), SteadySchema).prefault({}),
   /** healthy this long counts as recovered */
   settle: durationMs.prefault('10s'),
   /** give up waiting for recovery after this long (after the revert) */

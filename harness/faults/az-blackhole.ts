@@ -4,22 +4,26 @@
 // each back after re-reading its current association, then deletes the ACL. Swaps and restores run in
 // parallel with bounded concurrency.
 import pLimit from 'p-limit';
+import { z } from 'zod';
 import { formatDuration } from '../duration.js';
 import { invalid } from '../exit-codes.js';
 import type { Journal } from '../journal.js';
 import { checkZoneBlastRadius, toTarget, verifyInstances, type TargetNode } from './targets.js';
-import { MANAGED_BY, TAG, type Fault, type FaultContext, type Plan, type Reverter, type RevertReport } from './types.js';
-import type { AzBlackholeSpec } from './spec.js';
+import { MANAGED_BY, TAG, type FaultContext, type Plan, type RevertContext, type RevertReport } from './types.js';
+import { defineFaultKind, type SweepResult } from './kind.js';
+import { durationField, durationFlag } from './schema.js';
 
 export const SWAP_CONCURRENCY = 8;
 
-export interface AzBlackholeOptions {
-  /**
-   * ACL swaps (and restores) in flight at once, default SWAP_CONCURRENCY; 1 swaps one subnet after
-   * the other (bench/revert.ts compares the two). Journaled with the ACL, so the revert uses it too.
-   */
-  concurrency?: number;
-}
+export const AzBlackholeSpec = z.object({
+  kind: z.literal('az-blackhole'),
+  /** a zone name, or `auto`: the zone with the most targeted pods */
+  zone: z.string().regex(/^(auto|[a-z]{2}(-gov)?-[a-z]+-\d[a-z])$/, 'zone must be "auto" or look like us-east-1a'),
+  /** `nodes`: subnets of that zone holding cluster nodes; `zone`: every subnet of the zone in the VPC */
+  scope: z.enum(['nodes', 'zone']).default('nodes'),
+  duration: durationField(),
+}).strict();
+export type AzBlackholeSpec = z.output<typeof AzBlackholeSpec>;
 
 function checkConcurrency(n: unknown): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 50) throw new TypeError(`az-blackhole: concurrency must be an integer from 1 to 50, got ${String(n)}`);
@@ -38,107 +42,179 @@ function journaledConcurrency(j: Journal): number {
 
 interface SubnetPlan { subnetId: string; associationId: string; originalAclId: string }
 
-export class AzBlackhole implements Fault {
-  readonly kind = 'az-blackhole';
-  private zone = '';
-  private vpcId = '';
-  private ipv6 = false;
-  private subnets: SubnetPlan[] = [];
-  private nodes: TargetNode[] = [];
-  private readonly concurrency: number;
+export interface AzBlackholeResources {
+  zone: string; vpcId: string; ipv6: boolean; subnets: SubnetPlan[]; nodes: TargetNode[];
+  /**
+   * ACL swaps (and restores) in flight at once, default SWAP_CONCURRENCY; 1 swaps one subnet after
+   * the other (bench/revert.ts sets it on the plan to compare the two). Journaled with the ACL, so
+   * the revert uses it too.
+   */
+  concurrency: number;
+}
 
-  constructor(private readonly ctx: FaultContext, private readonly spec: AzBlackholeSpec, opts: AzBlackholeOptions = {}) {
-    this.concurrency = checkConcurrency(opts.concurrency ?? SWAP_CONCURRENCY);
-  }
-
-  /** `auto`: the zone holding the most pods of the scenario's workloads (ties: first by name). */
-  private async autoZone(all: TargetNode[]): Promise<string> {
-    const zoneOf = new Map(all.map((n) => [n.name, n.zone]));
-    const counts = new Map<string, number>();
-    for (const w of this.ctx.workloads ?? []) {
-      for (const p of await this.ctx.kube.pods(w.namespace, w.selector)) {
-        if (p.metadata?.deletionTimestamp) continue;
-        const z = zoneOf.get(p.spec?.nodeName ?? '');
-        if (z) counts.set(z, (counts.get(z) ?? 0) + 1);
-      }
+/** `auto`: the zone holding the most pods of the scenario's workloads (ties: first by name). */
+async function autoZone(ctx: FaultContext, all: TargetNode[]): Promise<string> {
+  const zoneOf = new Map(all.map((n) => [n.name, n.zone]));
+  const counts = new Map<string, number>();
+  for (const w of ctx.workloads ?? []) {
+    for (const p of await ctx.kube.pods(w.namespace, w.selector)) {
+      if (p.metadata?.deletionTimestamp) continue;
+      const z = zoneOf.get(p.spec?.nodeName ?? '');
+      if (z) counts.set(z, (counts.get(z) ?? 0) + 1);
     }
-    if (!counts.size) throw invalid('az-blackhole: zone "auto" needs workloads with running pods to choose a zone; none found');
-    return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0][0];
   }
+  if (!counts.size) throw invalid('az-blackhole: zone "auto" needs workloads with running pods to choose a zone; none found');
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0][0];
+}
 
-  async plan(): Promise<Plan> {
-    const all = (await this.ctx.kube.nodes()).map(toTarget).filter((x): x is TargetNode => !!x);
-    this.zone = this.spec.zone === 'auto' ? await this.autoZone(all) : this.spec.zone;
-    if (!this.zone.startsWith(this.ctx.guard.region)) throw invalid(`az-blackhole: zone ${this.zone} is not in the target region ${this.ctx.guard.region}`);
-    if (this.ctx.selfZone === this.zone) throw invalid(`az-blackhole: the harness itself runs in ${this.zone}; black-holing it would cut the harness off (run it from another zone)`);
-    checkZoneBlastRadius(this.zone, all, this.ctx.limits);
-    this.nodes = all.filter((n) => n.zone === this.zone);
-    const insts = await verifyInstances(this.ctx.aws, this.nodes.map((n) => n.instanceId), this.ctx.guard);
+function aclTags(ctx: FaultContext, r: AzBlackholeResources): Record<string, string> {
+  const t: Record<string, string> = {
+    Name: `chaos-blackhole-${r.zone}-${ctx.runId}`,
+    [TAG.managedBy]: MANAGED_BY, [TAG.runId]: ctx.runId, [TAG.cluster]: ctx.guard.cluster, [TAG.expiresAt]: ctx.expiresAt,
+  };
+  for (const s of r.subnets) t[`${TAG.restorePrefix}${s.subnetId}`] = s.originalAclId;
+  return t;
+}
+
+export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources>({
+  kind: 'az-blackhole',
+  doc: {
+    summary: 'swap every node subnet (or every subnet) of one zone onto one deny-all network ACL, then back',
+    fields: '`zone: us-east-1a | auto`, `scope: nodes | zone`, `duration`',
+    effect: 'the zone\'s nodes lose heartbeat; traffic to and from its pods hangs; SSM ConnectionLost',
+  },
+  schema: AzBlackholeSpec,
+  flags: [
+    { field: 'zone', flag: '--zone <zone>', help: 'the zone, or "auto" (the zone with the most targeted pods)' },
+    { field: 'scope', flag: '--scope <scope>', help: 'subnets holding nodes, or every subnet of the zone', choices: ['nodes', 'zone'] },
+    durationFlag,
+  ],
+  iam: [
+    {
+      Sid: 'CreateHarnessAclOnlyWithHarnessTags',
+      Effect: 'Allow',
+      Action: ['ec2:CreateNetworkAcl', 'ec2:CreateTags'],
+      Resource: ['arn:aws:ec2:*:*:network-acl/*', 'arn:aws:ec2:*:*:vpc/*'],
+      Condition: { StringEquals: { 'aws:RequestTag/chaos:managed-by': 'k8s-chaos-harness', 'aws:RequestTag/chaos:cluster': '${ClusterName}' } },
+    },
+    {
+      Sid: 'SwapSubnetsOnlyOntoOrOffHarnessAcls',
+      Effect: 'Allow',
+      Action: ['ec2:ReplaceNetworkAclAssociation'],
+      Resource: ['arn:aws:ec2:*:*:network-acl/*', 'arn:aws:ec2:*:*:subnet/*'],
+      Condition: { StringEqualsIfExists: { 'aws:ResourceTag/kubernetes.io/cluster/${ClusterName}': 'shared' } },
+    },
+    {
+      Sid: 'DeleteOnlyHarnessAcls',
+      Effect: 'Allow',
+      Action: ['ec2:DeleteNetworkAcl'],
+      Resource: 'arn:aws:ec2:*:*:network-acl/*',
+      Condition: { StringEquals: { 'aws:ResourceTag/chaos:managed-by': 'k8s-chaos-harness', 'aws:ResourceTag/chaos:cluster': '${ClusterName}' } },
+    },
+  ],
+  rbac: [{ scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }, { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+
+  async plan(ctx, spec) {
+    const all = (await ctx.kube.nodes()).map(toTarget).filter((x): x is TargetNode => !!x);
+    const zone = spec.zone === 'auto' ? await autoZone(ctx, all) : spec.zone;
+    if (!zone.startsWith(ctx.guard.region)) throw invalid(`az-blackhole: zone ${zone} is not in the target region ${ctx.guard.region}`);
+    if (ctx.selfZone === zone) throw invalid(`az-blackhole: the harness itself runs in ${zone}; black-holing it would cut the harness off (run it from another zone)`);
+    checkZoneBlastRadius(zone, all, ctx.limits);
+    const nodes = all.filter((n) => n.zone === zone);
+    const insts = await verifyInstances(ctx.aws, nodes.map((n) => n.instanceId), ctx.guard);
     const vpcs = new Set([...insts.values()].map((i) => i.vpcId).filter(Boolean));
     if (vpcs.size !== 1) throw invalid(`az-blackhole: the zone's nodes are in ${vpcs.size} VPCs (${[...vpcs].join(', ')}); expected one`);
-    this.vpcId = [...vpcs][0]!;
-    const subnetIds = this.spec.scope === 'nodes'
+    const vpcId = [...vpcs][0]!;
+    const subnetIds = spec.scope === 'nodes'
       ? [...new Set([...insts.values()].map((i) => i.subnetId!).filter(Boolean))]
-      : (await this.ctx.aws.describeSubnets({ 'vpc-id': [this.vpcId], 'availability-zone': [this.zone] })).map((s) => s.id);
-    if (!subnetIds.length) throw invalid(`az-blackhole: no subnet found in ${this.zone}`);
+      : (await ctx.aws.describeSubnets({ 'vpc-id': [vpcId], 'availability-zone': [zone] })).map((s) => s.id);
+    if (!subnetIds.length) throw invalid(`az-blackhole: no subnet found in ${zone}`);
     if (subnetIds.length > 45) throw invalid(`az-blackhole: ${subnetIds.length} subnets is more than the 45 this fault tags for recovery`);
-    const acls = await this.ctx.aws.describeNetworkAcls({ 'association.subnet-id': subnetIds });
-    this.subnets = subnetIds.map((s) => {
+    const acls = await ctx.aws.describeNetworkAcls({ 'association.subnet-id': subnetIds });
+    const subnets = subnetIds.map((s) => {
       const acl = acls.find((a) => a.associations.some((x) => x.subnetId === s));
       if (!acl) throw invalid(`az-blackhole: subnet ${s} has no network ACL association`);
       if (acl.tags[TAG.managedBy] === MANAGED_BY) throw invalid(`az-blackhole: subnet ${s} is already on harness ACL ${acl.id}; run \`npm run chaos -- recover\``);
       return { subnetId: s, associationId: acl.associations.find((x) => x.subnetId === s)!.id, originalAclId: acl.id };
     });
-    this.ipv6 = await this.ctx.aws.vpcHasIpv6(this.vpcId);
+    const ipv6 = await ctx.aws.vpcHasIpv6(vpcId);
+    const concurrency = SWAP_CONCURRENCY;
     const lines = [
-      `zone ${this.zone}${this.spec.zone === 'auto' ? ' (auto: most targeted pods)' : ''}, VPC ${this.vpcId}, scope ${this.spec.scope}: ${this.nodes.length} node(s) (${this.nodes.map((n) => n.name).join(', ')})`,
-      `create one deny-all network ACL (ingress and egress, IPv4${this.ipv6 ? ' and IPv6' : ''}: a new ACL's * rules deny everything), tagged ${TAG.runId}=${this.ctx.runId}, ${TAG.expiresAt}=${this.ctx.expiresAt}`,
-      ...this.subnets.map((s) => `swap subnet ${s.subnetId} from ${s.originalAclId} (association ${s.associationId}) to it`),
-      `hold ${formatDuration(this.spec.duration)}, then swap each subnet back (re-reading its association) and delete the ACL; up to ${this.concurrency} swaps at once`,
+      `zone ${zone}${spec.zone === 'auto' ? ' (auto: most targeted pods)' : ''}, VPC ${vpcId}, scope ${spec.scope}: ${nodes.length} node(s) (${nodes.map((n) => n.name).join(', ')})`,
+      `create one deny-all network ACL (ingress and egress, IPv4${ipv6 ? ' and IPv6' : ''}: a new ACL's * rules deny everything), tagged ${TAG.runId}=${ctx.runId}, ${TAG.expiresAt}=${ctx.expiresAt}`,
+      ...subnets.map((s) => `swap subnet ${s.subnetId} from ${s.originalAclId} (association ${s.associationId}) to it`),
+      `hold ${formatDuration(spec.duration)}, then swap each subnet back (re-reading its association) and delete the ACL; up to ${concurrency} swaps at once`,
     ];
     return {
-      kind: this.kind,
-      summary: `black-hole ${this.subnets.length} subnet(s) of ${this.zone} for ${formatDuration(this.spec.duration)}`,
+      kind: 'az-blackhole',
+      summary: `black-hole ${subnets.length} subnet(s) of ${zone} for ${formatDuration(spec.duration)}`,
       lines,
-      durationMs: this.spec.duration,
-      resources: { zone: this.zone, vpcId: this.vpcId, ipv6: this.ipv6, subnets: this.subnets, nodes: this.nodes },
+      durationMs: spec.duration,
+      resources: { zone, vpcId, ipv6, subnets, nodes, concurrency },
       calls: [
-        { action: 'ec2:CreateNetworkAcl', resources: [this.vpcId], when: 'inject' },
+        { action: 'ec2:CreateNetworkAcl', resources: [vpcId], when: 'inject' },
         { action: 'ec2:CreateTags', resources: ['network-acl (at creation)'], when: 'inject' },
-        { action: 'ec2:ReplaceNetworkAclAssociation', resources: this.subnets.map((s) => s.subnetId), when: 'inject' },
-        { action: 'ec2:DescribeNetworkAcls', resources: this.subnets.map((s) => s.subnetId), when: 'revert' },
-        { action: 'ec2:ReplaceNetworkAclAssociation', resources: this.subnets.map((s) => s.subnetId), when: 'revert' },
+        { action: 'ec2:ReplaceNetworkAclAssociation', resources: subnets.map((s) => s.subnetId), when: 'inject' },
+        { action: 'ec2:DescribeNetworkAcls', resources: subnets.map((s) => s.subnetId), when: 'revert' },
+        { action: 'ec2:ReplaceNetworkAclAssociation', resources: subnets.map((s) => s.subnetId), when: 'revert' },
         { action: 'ec2:DeleteNetworkAcl', resources: ['the black-hole ACL'], when: 'revert' },
       ],
     };
-  }
+  },
 
-  private tags(): Record<string, string> {
-    const t: Record<string, string> = {
-      Name: `chaos-blackhole-${this.zone}-${this.ctx.runId}`,
-      [TAG.managedBy]: MANAGED_BY, [TAG.runId]: this.ctx.runId, [TAG.cluster]: this.ctx.guard.cluster, [TAG.expiresAt]: this.ctx.expiresAt,
-    };
-    for (const s of this.subnets) t[`${TAG.restorePrefix}${s.subnetId}`] = s.originalAclId;
-    return t;
-  }
-
-  async checkPermissions(): Promise<string[]> {
-    await this.ctx.aws.createNetworkAcl(this.vpcId, this.tags(), `${this.ctx.runId}-dryrun`, true);
-    await this.ctx.aws.replaceNetworkAclAssociation(this.subnets[0].associationId, this.subnets[0].originalAclId, true);
+  async checkPermissions(ctx, plan) {
+    const r = plan.resources;
+    await ctx.aws.createNetworkAcl(r.vpcId, aclTags(ctx, r), `${ctx.runId}-dryrun`, true);
+    await ctx.aws.replaceNetworkAclAssociation(r.subnets[0].associationId, r.subnets[0].originalAclId, true);
     return ['ec2:CreateNetworkAcl', 'ec2:ReplaceNetworkAclAssociation'].map((a) => `${a}: allowed (DryRun)`);
-  }
+  },
 
-  async inject(j: Journal): Promise<void> {
-    const aclId = (await j.step('acl.create', { vpcId: this.vpcId, clientToken: this.ctx.runId, zone: this.zone, tags: this.tags(), concurrency: this.concurrency },
-      () => this.ctx.aws.createNetworkAcl(this.vpcId, this.tags(), this.ctx.runId), (id) => ({ aclId: id })))!;
-    const limit = pLimit(this.concurrency);
-    await Promise.all(this.subnets.map((s) => limit(() => j.step('acl.swap', { ...s, blackholeAclId: aclId },
-      () => this.ctx.aws.replaceNetworkAclAssociation(s.associationId, aclId), (n) => ({ newAssociationId: n })))));
-    this.ctx.log(`${this.subnets.length} subnet(s) of ${this.zone} are on black-hole ACL ${aclId}`);
-  }
-}
+  async inject(ctx, plan, j) {
+    const r = plan.resources;
+    const concurrency = checkConcurrency(r.concurrency);
+    const tags = aclTags(ctx, r);
+    const aclId = (await j.step('acl.create', { vpcId: r.vpcId, clientToken: ctx.runId, zone: r.zone, tags, concurrency },
+      () => ctx.aws.createNetworkAcl(r.vpcId, tags, ctx.runId), (id) => ({ aclId: id })))!;
+    const limit = pLimit(concurrency);
+    await Promise.all(r.subnets.map((s) => limit(() => j.step('acl.swap', { ...s, blackholeAclId: aclId },
+      () => ctx.aws.replaceNetworkAclAssociation(s.associationId, aclId), (n) => ({ newAssociationId: n })))));
+    ctx.log(`${r.subnets.length} subnet(s) of ${r.zone} are on black-hole ACL ${aclId}`);
+  },
 
-export const revertAzBlackhole: Reverter = async (ctx, j) => {
+  faulted: (plan) => ({ nodes: plan.resources.nodes.map((n) => n.name), zones: [plan.resources.zone], pods: [] }),
+
+  revert: revertAzBlackhole,
+
+  /** Harness-tagged ACLs of this cluster: each subnet back on its original ACL (tag), then the ACL deleted. */
+  async sweep(ctx): Promise<SweepResult> {
+    const out: SweepResult = { findings: [], leftovers: [] };
+    for (const acl of await ctx.aws.describeNetworkAcls({ [`tag:${TAG.managedBy}`]: [MANAGED_BY], [`tag:${TAG.cluster}`]: [ctx.cluster] })) {
+      const f: SweepResult['findings'][number] = { kind: 'acl', id: acl.id, detail: `harness network ACL (run ${acl.tags[TAG.runId]}) with ${acl.associations.length} subnet(s)` };
+      const skip = ctx.leaveAlone(acl.tags);
+      if (skip) { f.skipped = skip; out.findings.push(f); continue; }
+      if (ctx.act) {
+        const done: string[] = [];
+        for (const as of acl.associations) {
+          const original = acl.tags[`${TAG.restorePrefix}${as.subnetId}`] ?? (await ctx.aws.describeNetworkAcls({ 'vpc-id': [acl.vpcId], default: ['true'] }))[0]?.id;
+          if (!original) { out.leftovers.push({ what: `subnet ${as.subnetId} on harness ACL ${acl.id}: no original ACL known`, fix: [`aws ec2 replace-network-acl-association --association-id ${as.id} --network-acl-id <original>`] }); continue; }
+          await ctx.aws.replaceNetworkAclAssociation(as.id, original);
+          done.push(`subnet ${as.subnetId} → ${original}`);
+        }
+        try {
+          await ctx.aws.deleteNetworkAcl(acl.id);
+          done.push(`deleted ${acl.id}`);
+        } catch (err) {
+          out.leftovers.push({ what: `harness ACL ${acl.id} could not be deleted (${(err as Error).name})`, fix: [`aws ec2 delete-network-acl --network-acl-id ${acl.id}`] });
+        }
+        f.action = done.join('; ');
+      }
+      out.findings.push(f);
+    }
+    return out;
+  },
+});
+
+async function revertAzBlackhole(ctx: RevertContext, j: Journal): Promise<RevertReport> {
   const report: RevertReport = { actions: [], leftovers: [] };
   const creates = j.intents('acl.create');
   if (!creates.length) return report;
@@ -183,4 +259,4 @@ export const revertAzBlackhole: Reverter = async (ctx, j) => {
     }
   }
   return report;
-};
+}

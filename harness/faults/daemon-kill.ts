@@ -2,13 +2,26 @@
 // SSM shows Online (at most 50 ids a call). The script installs a node-local restart timer
 // (systemd-run --on-active) BEFORE it stops the daemon, so the node heals itself even if the harness
 // dies; revert starts the daemon explicitly too.
+import { z } from 'zod';
 import { formatDuration } from '../duration.js';
 import { HarnessError, ExitCode, invalid } from '../exit-codes.js';
 import type { Journal } from '../journal.js';
-import { chooseNodes, verifyInstances, workloadHosts, type Resolved, type TargetNode } from './targets.js';
-import { until, type Fault, type FaultContext, type Plan, type Reverter, type RevertReport } from './types.js';
-import type { DaemonKillSpec } from './spec.js';
+import { chooseNodes, verifyInstances, workloadHosts, type TargetNode } from './targets.js';
+import { until, type RevertContext, type RevertReport } from './types.js';
+import { defineFaultKind, type SweepResult } from './kind.js';
+import { durationField, durationFlag, selectionFields, selectionFlags } from './schema.js';
 import type { Aws } from '../aws/index.js';
+
+export const DAEMONS = ['kubelet', 'kube-proxy', 'containerd', 'docker'] as const;
+export const DaemonKillSpec = z.object({
+  kind: z.literal('daemon-kill'),
+  daemon: z.enum([...DAEMONS, 'runtime']),
+  /** `stop`: systemctl stop, down for `duration`; `kill`: SIGKILL, systemd's policy decides the restart */
+  mode: z.enum(['stop', 'kill']).default('stop'),
+  ...selectionFields,
+  duration: durationField(),
+}).strict();
+export type DaemonKillSpec = z.output<typeof DaemonKillSpec>;
 
 const unitRe = /^[a-z0-9-]+$/;
 
@@ -65,44 +78,70 @@ export async function runOnInstances(aws: Aws, ids: string[], commands: string[]
   return out;
 }
 
-export class DaemonKill implements Fault {
-  readonly kind = 'daemon-kill';
-  private resolved?: Resolved;
-  private daemons = new Map<string, string>();
+export interface DaemonKillResources { nodes: TargetNode[]; daemons: Record<string, string>; mode: DaemonKillSpec['mode'] }
 
-  constructor(private readonly ctx: FaultContext, private readonly spec: DaemonKillSpec) {}
-
-  /** `runtime` (or a runtime name) resolves per node from what the node reports. */
-  private daemonFor(n: TargetNode): string {
-    const want = this.spec.daemon;
-    if (want === 'kubelet' || want === 'kube-proxy') return want;
-    if (want === 'runtime') {
-      if (n.runtime !== 'containerd' && n.runtime !== 'docker') throw invalid(`daemon-kill: node ${n.name} reports runtime "${n.runtime}", neither containerd nor docker`);
-      return n.runtime;
-    }
-    if (n.runtime !== want) throw invalid(`daemon-kill: node ${n.name} runs ${n.runtime}, not ${want} (use daemon: runtime to follow what each node reports)`);
-    return want;
+/** `runtime` (or a runtime name) resolves per node from what the node reports. */
+function daemonFor(spec: DaemonKillSpec, n: TargetNode): string {
+  const want = spec.daemon;
+  if (want === 'kubelet' || want === 'kube-proxy') return want;
+  if (want === 'runtime') {
+    if (n.runtime !== 'containerd' && n.runtime !== 'docker') throw invalid(`daemon-kill: node ${n.name} reports runtime "${n.runtime}", neither containerd nor docker`);
+    return n.runtime;
   }
+  if (n.runtime !== want) throw invalid(`daemon-kill: node ${n.name} runs ${n.runtime}, not ${want} (use daemon: runtime to follow what each node reports)`);
+  return want;
+}
 
-  async plan(): Promise<Plan> {
-    const r = (this.resolved = await chooseNodes(this.ctx.kube, this.spec, this.ctx.limits, this.ctx.seed, this.ctx.workloads ? await workloadHosts(this.ctx.kube, this.ctx.workloads) : undefined));
+export const daemonKill = defineFaultKind<DaemonKillSpec, DaemonKillResources>({
+  kind: 'daemon-kill',
+  doc: {
+    summary: 'stop (or SIGKILL) kubelet, kube-proxy or the container runtime on chosen nodes through SSM, with a node-local restart timer',
+    fields: '`daemon: kubelet | kube-proxy | containerd | docker | runtime`, `mode: stop | kill`, `count`/`percent`, `selector`, `nodeGroup`, `zone`, `duration`',
+    effect: 'kubelet: heartbeat stops, pods keep running · kube-proxy: the node routes by a frozen view · runtime: NotReady, pods on it reset connections',
+  },
+  schema: DaemonKillSpec,
+  flags: [
+    { field: 'daemon', flag: '--daemon <daemon>', help: 'which daemon ("runtime" follows what each node reports)', choices: [...DAEMONS, 'runtime'] },
+    { field: 'mode', flag: '--mode <mode>', help: 'systemctl stop, or SIGKILL', choices: ['stop', 'kill'] },
+    ...selectionFlags, durationFlag,
+  ],
+  iam: [
+    {
+      Sid: 'RunShellScriptOnClusterNodesOnly',
+      Effect: 'Allow',
+      Action: ['ssm:SendCommand'],
+      Resource: 'arn:aws:ec2:*:*:instance/*',
+      Condition: { StringLike: { 'aws:ResourceTag/kubernetes.io/cluster/${ClusterName}': ['owned', 'shared'] } },
+    },
+    {
+      Sid: 'RunShellScriptDocumentOnly',
+      Effect: 'Allow',
+      Action: ['ssm:SendCommand'],
+      Resource: 'arn:aws:ssm:*::document/AWS-RunShellScript',
+    },
+  ],
+  rbac: [{ scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
+
+  async plan(ctx, spec) {
+    const r = await chooseNodes(ctx.kube, spec, ctx.limits, ctx.seed, ctx.workloads ? await workloadHosts(ctx.kube, ctx.workloads) : undefined);
     const ids = r.chosen.map((n) => n.instanceId);
-    await verifyInstances(this.ctx.aws, ids, this.ctx.guard);
-    for (const n of r.chosen) this.daemons.set(n.instanceId, this.daemonFor(n));
-    const ping = await this.ctx.aws.pingStatus(ids);
+    await verifyInstances(ctx.aws, ids, ctx.guard);
+    const daemons = new Map<string, string>();
+    for (const n of r.chosen) daemons.set(n.instanceId, daemonFor(spec, n));
+    const ping = await ctx.aws.pingStatus(ids);
     const offline = ids.filter((id) => ping.get(id) !== 'Online');
     if (offline.length) throw invalid(`daemon-kill: SSM does not show these instances Online: ${offline.map((id) => `${id} (${ping.get(id) ?? 'not registered'})`).join(', ')}`);
-    const secs = Math.ceil(this.spec.duration / 1000);
-    const lines = r.chosen.map((n) => `${this.spec.mode === 'stop' ? 'systemctl stop' : 'SIGKILL'} ${this.daemons.get(n.instanceId)} on ${n.instanceId} (node ${n.name}, ${n.zone}) via SSM AWS-RunShellScript`);
-    lines.push(`each node first arms a local timer (systemd-run --on-active=${secs}s --unit=${timerUnit('<daemon>', this.ctx.runId)}) that starts the daemon again even if the harness dies`);
-    lines.push(this.spec.mode === 'stop' ? `hold ${formatDuration(this.spec.duration)}, then systemctl start through SSM` : `systemd's Restart= policy decides when it comes back; revert starts it after ${formatDuration(this.spec.duration)} at the latest`);
-    lines.push(`seed ${r.seed}: ${r.chosen.length} of ${r.matching.length} matching Ready nodes${this.ctx.workloads ? ' running the scenario\'s workloads' : ''}`);
+    const secs = Math.ceil(spec.duration / 1000);
+    const lines = r.chosen.map((n) => `${spec.mode === 'stop' ? 'systemctl stop' : 'SIGKILL'} ${daemons.get(n.instanceId)} on ${n.instanceId} (node ${n.name}, ${n.zone}) via SSM AWS-RunShellScript`);
+    lines.push(`each node first arms a local timer (systemd-run --on-active=${secs}s --unit=${timerUnit('<daemon>', ctx.runId)}) that starts the daemon again even if the harness dies`);
+    lines.push(spec.mode === 'stop' ? `hold ${formatDuration(spec.duration)}, then systemctl start through SSM` : `systemd's Restart= policy decides when it comes back; revert starts it after ${formatDuration(spec.duration)} at the latest`);
+    lines.push(`seed ${r.seed}: ${r.chosen.length} of ${r.matching.length} matching Ready nodes${ctx.workloads ? ' running the scenario\'s workloads' : ''}`);
     return {
-      kind: this.kind,
-      summary: `${this.spec.mode} ${[...new Set(this.daemons.values())].join('/')} on ${ids.length} node(s) for ${formatDuration(this.spec.duration)}`,
+      kind: 'daemon-kill',
+      summary: `${spec.mode} ${[...new Set(daemons.values())].join('/')} on ${ids.length} node(s) for ${formatDuration(spec.duration)}`,
       lines,
-      durationMs: this.spec.duration,
-      resources: { nodes: r.chosen, daemons: Object.fromEntries(this.daemons), mode: this.spec.mode },
+      durationMs: spec.duration,
+      resources: { nodes: r.chosen, daemons: Object.fromEntries(daemons), mode: spec.mode },
       calls: [
         { action: 'ssm:DescribeInstanceInformation', resources: ids, when: 'check' },
         { action: 'ssm:SendCommand', resources: ['document/AWS-RunShellScript', ...ids], when: 'inject' },
@@ -111,33 +150,43 @@ export class DaemonKill implements Fault {
         { action: 'ssm:GetCommandInvocation', resources: ids, when: 'revert' },
       ],
     };
-  }
+  },
 
-  async checkPermissions(): Promise<string[]> {
-    return ['ssm:SendCommand: SSM has no DryRun; checked by the IAM policy shipped in harness/iam/policy.json'];
-  }
+  async checkPermissions() {
+    return ['ssm:SendCommand: SSM has no DryRun; checked by the IAM policy `chaos iam-policy` prints'];
+  },
 
-  async inject(j: Journal): Promise<void> {
-    const secs = Math.ceil(this.spec.duration / 1000);
+  async inject(ctx, plan, j) {
+    const { daemons, mode } = plan.resources;
+    const secs = Math.ceil(plan.durationMs / 1000);
     const byDaemon = new Map<string, string[]>();
-    for (const [id, d] of this.daemons) byDaemon.set(d, [...(byDaemon.get(d) ?? []), id]);
+    for (const [id, d] of Object.entries(daemons)) byDaemon.set(d, [...(byDaemon.get(d) ?? []), id]);
     for (const [daemon, ids] of byDaemon) {
-      const timer = timerUnit(daemon, this.ctx.runId);
-      const script = killScript(daemon, this.spec.mode, secs, timer);
-      const results = await j.step('ssm.kill', { instanceIds: ids, daemon, mode: this.spec.mode, timer, seconds: secs },
-        () => runOnInstances(this.ctx.aws, ids, script, `chaos ${this.ctx.runId} ${this.spec.mode} ${daemon}`, 120_000),
+      const timer = timerUnit(daemon, ctx.runId);
+      const script = killScript(daemon, mode, secs, timer);
+      const results = await j.step('ssm.kill', { instanceIds: ids, daemon, mode, timer, seconds: secs },
+        () => runOnInstances(ctx.aws, ids, script, `chaos ${ctx.runId} ${mode} ${daemon}`, 120_000),
         (rs) => ({ results: rs.map((x) => ({ instanceId: x.instanceId, status: x.status, responseCode: x.responseCode })) }));
       const failed = results.filter((x) => x.status !== 'Success');
       if (failed.length) {
         throw new HarnessError(`daemon-kill: the SSM command failed on ${failed.length} instance(s)`, ExitCode.Error,
           failed.map((x) => `${x.instanceId}: ${x.status}${x.statusDetails ? `/${x.statusDetails}` : ''} ResponseCode ${x.responseCode}; stdout: ${x.stdout.trim() || '(empty)'}; stderr: ${x.stderr.trim() || '(empty)'}`));
       }
-      for (const x of results) this.ctx.log(`${x.instanceId}: ${x.stdout.trim()}`);
+      for (const x of results) ctx.log(`${x.instanceId}: ${x.stdout.trim()}`);
     }
-  }
-}
+  },
 
-export const revertDaemonKill: Reverter = async (ctx, j) => {
+  faulted: (plan) => ({ nodes: plan.resources.nodes.map((n) => n.name), zones: [], pods: [] }),
+
+  revert: revertDaemonKill,
+
+  /** Nothing is tagged: a node-local timer restores each daemon even without the harness or a journal. */
+  async sweep(): Promise<SweepResult> {
+    return { findings: [], leftovers: [] };
+  },
+});
+
+async function revertDaemonKill(ctx: RevertContext, j: Journal): Promise<RevertReport> {
   const report: RevertReport = { actions: [], leftovers: [] };
   const restored = new Set(j.doneFor('ssm.restore').flatMap((e) => (e.data.instanceIds as string[]).map((id) => `${e.data.daemon}/${id}`)));
   for (const e of j.intents('ssm.kill')) {
@@ -164,4 +213,4 @@ export const revertDaemonKill: Reverter = async (ctx, j) => {
     }
   }
   return report;
-};
+}

@@ -1,28 +1,25 @@
-// Fault registry and the run: plan → (sweep check) → journal → inject → hold → revert in `finally`,
-// also on SIGINT/SIGTERM (a second Ctrl-C is reported, not obeyed, until reverted).
-import { ExitCode, HarnessError } from '../exit-codes.js';
+// The run of one fault, whatever its kind: plan → (sweep check) → journal → inject → verify → hold →
+// revert in `finally`, also on SIGINT/SIGTERM (a second Ctrl-C is reported, not obeyed, until reverted).
+import { ExitCode, HarnessError, invalid } from '../exit-codes.js';
 import { Journal } from '../journal.js';
-import { AzBlackhole, revertAzBlackhole } from './az-blackhole.js';
-import { DaemonKill, revertDaemonKill } from './daemon-kill.js';
-import { NodeStop, revertNodeStop } from './node-stop.js';
-import { sleep, type Fault, type FaultContext, type Leftover, type Plan, type Reverter, type RevertReport } from './types.js';
-import type { FaultSpec } from './spec.js';
+import { faults, type AnyFaultKind, type FaultRegistry } from './registry.js';
+import { NOT_CHECKED, type Faulted, type Verification } from './kind.js';
+import { sleep, type FaultContext, type Leftover, type Plan, type RevertContext, type RevertReport } from './types.js';
 
 export * from './types.js';
-export { FaultSpec, Limits, describeIssues } from './spec.js';
+export * from './kind.js';
+export { faults, FaultRegistry, FaultSpec, type AnyFaultKind, type FaultSpecInput } from './registry.js';
+export { Limits, describeIssues } from './schema.js';
 
-export const REVERTERS: Record<string, Reverter> = {
-  'node-stop': revertNodeStop,
-  'daemon-kill': revertDaemonKill,
-  'az-blackhole': revertAzBlackhole,
-};
+/** A planned fault: its kind, the validated spec and the plan (a value). */
+export interface PlannedFault { kind: AnyFaultKind; spec: { kind: string; duration: number }; plan: Plan; faulted: Faulted }
 
-export function makeFault(ctx: FaultContext, spec: FaultSpec): Fault {
-  switch (spec.kind) {
-    case 'node-stop': return new NodeStop(ctx, spec);
-    case 'daemon-kill': return new DaemonKill(ctx, spec);
-    case 'az-blackhole': return new AzBlackhole(ctx, spec);
-  }
+/** Resolves targets and checks limits for `spec` with its kind's module. Touches nothing. */
+export async function planFault(ctx: FaultContext, spec: { kind: string; duration: number }, registry: FaultRegistry = faults): Promise<PlannedFault> {
+  const kind = registry.get(spec.kind);
+  if (!kind) throw invalid(`fault.kind: unknown fault kind "${spec.kind}" (kinds: ${registry.kinds().join(', ')})`);
+  const plan = await kind.plan(ctx, spec);
+  return { kind, spec, plan, faulted: kind.faulted(plan) };
 }
 
 /** Pauses between the passes of a revert that left something (throttling storms, 5xx, a slow instance). */
@@ -33,9 +30,9 @@ export const REVERT_PASS_WAITS_MS = [2000, 5000];
  * is idempotent, so when a pass leaves something (a call that failed after all its retries) it runs
  * again, up to 1 + REVERT_PASS_WAITS_MS.length passes; the leftovers reported are the last pass's.
  */
-export async function revertRun(ctx: Pick<FaultContext, 'aws' | 'log'>, j: Journal, waitsMs: number[] = REVERT_PASS_WAITS_MS): Promise<RevertReport> {
+export async function revertRun(ctx: RevertContext, j: Journal, waitsMs: number[] = REVERT_PASS_WAITS_MS, registry: FaultRegistry = faults): Promise<RevertReport> {
   const kind = j.header?.kind;
-  const revert = REVERTERS[kind];
+  const revert = registry.get(kind)?.revert;
   if (!revert) return { actions: [], leftovers: [{ what: `journal ${j.file} has an unknown fault kind "${kind}"`, fix: [`inspect ${j.file} and revert by hand`] }] };
   const actions: string[] = [];
   let report: RevertReport;
@@ -95,6 +92,8 @@ export class SignalGuard {
 
 export interface FaultRunResult {
   plan: Plan;
+  /** did the fault take effect (the kind's verify; "not-checked" when it has none or the inject failed) */
+  verification: Verification;
   runId: string;
   journal: string;
   injectedAt?: string;
@@ -115,17 +114,19 @@ export interface FaultRunOptions {
   onReverting?: () => void;
 }
 
-/** Injects a planned fault and always reverts it. The plan must come from `fault.plan()`. */
-export async function injectAndRevert(ctx: FaultContext, fault: Fault, plan: Plan, spec: FaultSpec, o: FaultRunOptions): Promise<FaultRunResult> {
-  const j = Journal.create(o.stateDir, { runId: ctx.runId, kind: fault.kind, cluster: ctx.guard.cluster, region: ctx.guard.region, target: o.target, fault: { ...spec, plan: plan.resources } });
-  const res: FaultRunResult = { plan, runId: ctx.runId, journal: j.file, revert: { actions: [], leftovers: [] }, aborted: false, exitCode: ExitCode.Ok };
+/** Injects a planned fault (from planFault) and always reverts it. */
+export async function injectAndRevert(ctx: FaultContext, pf: PlannedFault, o: FaultRunOptions): Promise<FaultRunResult> {
+  const { kind, plan, spec } = pf;
+  const j = Journal.create(o.stateDir, { runId: ctx.runId, kind: kind.kind, cluster: ctx.guard.cluster, region: ctx.guard.region, target: o.target, fault: { ...spec, plan: plan.resources } });
+  const res: FaultRunResult = { plan, verification: NOT_CHECKED, runId: ctx.runId, journal: j.file, revert: { actions: [], leftovers: [] }, aborted: false, exitCode: ExitCode.Ok };
   const abort = new AbortController();
   const onAbort = () => abort.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (o.signal?.aborted) throw o.signal.reason;
     res.injectedAt = new Date().toISOString();
-    await fault.inject(j);
+    await kind.inject(ctx, plan, j);
+    if (kind.verify) res.verification = await kind.verify(ctx, plan);
     await (o.during ? o.during(plan, abort.signal) : sleep(plan.durationMs, abort.signal));
     if (abort.signal.aborted) throw abort.signal.reason ?? new HarnessError('aborted', ExitCode.Aborted);
   } catch (err) {

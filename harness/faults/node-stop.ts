@@ -1,84 +1,140 @@
 // node-stop: StopInstances, hold, StartInstances, wait for running. Knows Auto Scaling: suspends
 // HealthCheck/ReplaceUnhealthy for the duration (default) or expects the group to replace the
 // instance, and says which in the plan.
+import { z } from 'zod';
 import { formatDuration } from '../duration.js';
-import type { InstanceInfo } from '../aws/index.js';
+import { chooseNodes, verifyInstances, workloadHosts, type TargetNode } from './targets.js';
+import { TAG, until, type RevertContext, type RevertReport } from './types.js';
 import type { Journal } from '../journal.js';
-import { chooseNodes, verifyInstances, workloadHosts, type Resolved } from './targets.js';
-import { TAG, until, type Fault, type FaultContext, type Plan, type Reverter, type RevertReport } from './types.js';
-import type { NodeStopSpec } from './spec.js';
+import { defineFaultKind, type SweepResult } from './kind.js';
+import { durationField, durationFlag, selectionFields, selectionFlags } from './schema.js';
 
 const ASG_PROCESSES = ['HealthCheck', 'ReplaceUnhealthy'];
 
-export class NodeStop implements Fault {
-  readonly kind = 'node-stop';
-  private resolved?: Resolved;
-  private instances = new Map<string, InstanceInfo>();
-  private asgs = new Map<string, string>();
+export const NodeStopSpec = z.object({
+  kind: z.literal('node-stop'),
+  ...selectionFields,
+  duration: durationField(),
+  /** Auto Scaling: `suspend` HealthCheck/ReplaceUnhealthy for the duration, or `expect-replacement` */
+  asg: z.enum(['suspend', 'expect-replacement']).default('suspend'),
+}).strict();
+export type NodeStopSpec = z.output<typeof NodeStopSpec>;
 
-  constructor(private readonly ctx: FaultContext, private readonly spec: NodeStopSpec) {}
+export interface NodeStopResources { nodes: TargetNode[]; asg: Record<string, string>; asgMode: NodeStopSpec['asg'] }
 
-  async plan(): Promise<Plan> {
-    const r = (this.resolved = await chooseNodes(this.ctx.kube, this.spec, this.ctx.limits, this.ctx.seed, this.ctx.workloads ? await workloadHosts(this.ctx.kube, this.ctx.workloads) : undefined));
+export const nodeStop = defineFaultKind<NodeStopSpec, NodeStopResources>({
+  kind: 'node-stop',
+  doc: {
+    summary: 'stop EC2 instances of chosen nodes for `duration`, then start them',
+    fields: '`count`/`percent`, `selector`, `nodeGroup`, `zone`, `duration`, `asg: suspend | expect-replacement`',
+    effect: 'heartbeat stops → NotReady → taint → eviction → replacement; Auto Scaling health checks suspended (or a replacement expected)',
+  },
+  schema: NodeStopSpec,
+  flags: [...selectionFlags, durationFlag,
+    { field: 'asg', flag: '--asg <mode>', help: 'suspend Auto Scaling health checks, or expect a replacement', choices: ['suspend', 'expect-replacement'] }],
+  iam: [
+    {
+      Sid: 'StopStartTagClusterNodesOnly',
+      Effect: 'Allow',
+      Action: ['ec2:StopInstances', 'ec2:StartInstances', 'ec2:CreateTags', 'ec2:DeleteTags'],
+      Resource: 'arn:aws:ec2:*:*:instance/*',
+      Condition: { StringLike: { 'aws:ResourceTag/kubernetes.io/cluster/${ClusterName}': ['owned', 'shared'] } },
+    },
+    {
+      Sid: 'SuspendResumeHealthChecksOfClusterGroups',
+      Effect: 'Allow',
+      Action: ['autoscaling:SuspendProcesses', 'autoscaling:ResumeProcesses'],
+      Resource: '*',
+      Condition: { StringLike: { 'aws:ResourceTag/kubernetes.io/cluster/${ClusterName}': ['owned', 'shared'] } },
+    },
+  ],
+  rbac: [{ scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
+
+  async plan(ctx, spec) {
+    const r = await chooseNodes(ctx.kube, spec, ctx.limits, ctx.seed, ctx.workloads ? await workloadHosts(ctx.kube, ctx.workloads) : undefined);
     const ids = r.chosen.map((n) => n.instanceId);
-    this.instances = await verifyInstances(this.ctx.aws, ids, this.ctx.guard);
-    for (const [id, i] of this.instances) if (i.state !== 'running') throw new Error(`instance ${id} is ${i.state}, not running`);
-    const tagged = [...this.instances.values()].filter((i) => i.tags['aws:autoscaling:groupName']);
-    for (const i of tagged) this.asgs.set(i.id, i.tags['aws:autoscaling:groupName']);
-    const untagged = ids.filter((id) => !this.asgs.has(id));
-    if (untagged.length) for (const [id, g] of await this.ctx.aws.asgOfInstances(untagged)) this.asgs.set(id, g);
-    const groups = [...new Set(this.asgs.values())];
-    const lines = r.chosen.map((n) => `stop ${n.instanceId} (node ${n.name}, ${n.zone}${this.asgs.has(n.instanceId) ? `, Auto Scaling group ${this.asgs.get(n.instanceId)}` : ''})`);
-    lines.push(`hold ${formatDuration(this.spec.duration)}, then start them and wait for running`);
+    const instances = await verifyInstances(ctx.aws, ids, ctx.guard);
+    for (const [id, i] of instances) if (i.state !== 'running') throw new Error(`instance ${id} is ${i.state}, not running`);
+    const asgs = new Map<string, string>();
+    for (const i of instances.values()) if (i.tags['aws:autoscaling:groupName']) asgs.set(i.id, i.tags['aws:autoscaling:groupName']);
+    const untagged = ids.filter((id) => !asgs.has(id));
+    if (untagged.length) for (const [id, g] of await ctx.aws.asgOfInstances(untagged)) asgs.set(id, g);
+    const groups = [...new Set(asgs.values())];
+    const lines = r.chosen.map((n) => `stop ${n.instanceId} (node ${n.name}, ${n.zone}${asgs.has(n.instanceId) ? `, Auto Scaling group ${asgs.get(n.instanceId)}` : ''})`);
+    lines.push(`hold ${formatDuration(spec.duration)}, then start them and wait for running`);
     if (groups.length) {
-      lines.push(this.spec.asg === 'suspend'
+      lines.push(spec.asg === 'suspend'
         ? `Auto Scaling: suspend ${ASG_PROCESSES.join(', ')} on ${groups.join(', ')} for the duration (set asg: expect-replacement to let the group replace the instance instead)`
         : `Auto Scaling: ${groups.join(', ')} will find the stopped instance unhealthy and REPLACE it (asg: expect-replacement); the new node is expected to join`);
     } else lines.push('Auto Scaling: the instances are in no Auto Scaling group');
-    lines.push(`seed ${r.seed}: ${r.chosen.length} of ${r.matching.length} matching Ready nodes${this.ctx.workloads ? ' running the scenario\'s workloads' : ''}`);
+    lines.push(`seed ${r.seed}: ${r.chosen.length} of ${r.matching.length} matching Ready nodes${ctx.workloads ? ' running the scenario\'s workloads' : ''}`);
+    const suspend = groups.length && spec.asg === 'suspend';
     return {
-      kind: this.kind,
-      summary: `stop ${ids.length} instance(s) for ${formatDuration(this.spec.duration)}`,
+      kind: 'node-stop',
+      summary: `stop ${ids.length} instance(s) for ${formatDuration(spec.duration)}`,
       lines,
-      durationMs: this.spec.duration,
-      resources: { nodes: r.chosen, asg: Object.fromEntries(this.asgs), asgMode: this.spec.asg },
+      durationMs: spec.duration,
+      resources: { nodes: r.chosen, asg: Object.fromEntries(asgs), asgMode: spec.asg },
       calls: [
-        ...(groups.length && this.spec.asg === 'suspend' ? [{ action: 'autoscaling:SuspendProcesses', resources: groups, when: 'inject' as const }] : []),
+        ...(suspend ? [{ action: 'autoscaling:SuspendProcesses', resources: groups, when: 'inject' as const }] : []),
         { action: 'ec2:CreateTags', resources: ids, when: 'inject' },
         { action: 'ec2:StopInstances', resources: ids, when: 'inject' },
         { action: 'ec2:DescribeInstances', resources: ids, when: 'revert' },
         { action: 'ec2:StartInstances', resources: ids, when: 'revert' },
         { action: 'ec2:DeleteTags', resources: ids, when: 'revert' },
-        ...(groups.length && this.spec.asg === 'suspend' ? [{ action: 'autoscaling:ResumeProcesses', resources: groups, when: 'revert' as const }] : []),
+        ...(suspend ? [{ action: 'autoscaling:ResumeProcesses', resources: groups, when: 'revert' as const }] : []),
       ],
     };
-  }
+  },
 
-  async checkPermissions(): Promise<string[]> {
-    const ids = [...this.instances.keys()];
-    await this.ctx.aws.stopInstances(ids, true);
-    await this.ctx.aws.startInstances(ids, true);
-    await this.ctx.aws.createTags(ids, { [TAG.stoppedBy]: this.ctx.runId }, true);
+  async checkPermissions(ctx, plan) {
+    const ids = plan.resources.nodes.map((n) => n.instanceId);
+    await ctx.aws.stopInstances(ids, true);
+    await ctx.aws.startInstances(ids, true);
+    await ctx.aws.createTags(ids, { [TAG.stoppedBy]: ctx.runId }, true);
     return ['ec2:StopInstances', 'ec2:StartInstances', 'ec2:CreateTags'].map((a) => `${a}: allowed (DryRun)`);
-  }
+  },
 
-  async inject(j: Journal): Promise<void> {
-    const ids = [...this.instances.keys()];
-    if (this.spec.asg === 'suspend') {
-      for (const g of new Set(this.asgs.values())) {
-        const cur = await this.ctx.aws.asgGroup(g);
+  async inject(ctx, plan, j) {
+    const { nodes, asg, asgMode } = plan.resources;
+    const ids = nodes.map((n) => n.instanceId);
+    if (asgMode === 'suspend') {
+      for (const g of new Set(Object.values(asg))) {
+        const cur = await ctx.aws.asgGroup(g);
         const already = (cur?.suspended ?? []).filter((p) => ASG_PROCESSES.includes(p));
-        await j.step('asg.suspend', { asg: g, processes: ASG_PROCESSES, alreadySuspended: already }, () => this.ctx.aws.suspendProcesses(g, ASG_PROCESSES));
+        await j.step('asg.suspend', { asg: g, processes: ASG_PROCESSES, alreadySuspended: already }, () => ctx.aws.suspendProcesses(g, ASG_PROCESSES));
       }
     }
     // Tag first: an instance stopped by the harness can always be found again, journal or not.
-    await j.step('instance.tag', { instanceIds: ids, key: TAG.stoppedBy }, () => this.ctx.aws.createTags(ids, { [TAG.stoppedBy]: this.ctx.runId, [TAG.expiresAt]: this.ctx.expiresAt }));
-    await j.step('instance.stop', { instanceIds: ids, asgMode: this.spec.asg }, () => this.ctx.aws.stopInstances(ids));
-    this.ctx.log(`stopping ${ids.join(', ')}`);
-  }
-}
+    await j.step('instance.tag', { instanceIds: ids, key: TAG.stoppedBy }, () => ctx.aws.createTags(ids, { [TAG.stoppedBy]: ctx.runId, [TAG.expiresAt]: ctx.expiresAt }));
+    await j.step('instance.stop', { instanceIds: ids, asgMode }, () => ctx.aws.stopInstances(ids));
+    ctx.log(`stopping ${ids.join(', ')}`);
+  },
 
-export const revertNodeStop: Reverter = async (ctx, j) => {
+  faulted: (plan) => ({ nodes: plan.resources.nodes.map((n) => n.name), zones: [], pods: [] }),
+
+  revert: revertNodeStop,
+
+  /** Instances tagged chaos:stopped-by of this cluster: started (when stopped) and untagged. */
+  async sweep(ctx): Promise<SweepResult> {
+    const out: SweepResult = { findings: [], leftovers: [] };
+    for (const inst of await ctx.aws.describeInstancesByTag(TAG.stoppedBy, ['*'])) {
+      if (!(`kubernetes.io/cluster/${ctx.cluster}` in inst.tags) || inst.state === 'terminated') continue;
+      const f = { kind: 'instance', id: inst.id, detail: `instance ${inst.state}, tagged ${TAG.stoppedBy}=${inst.tags[TAG.stoppedBy]}` } as SweepResult['findings'][number];
+      const skip = ctx.leaveAlone(inst.tags);
+      if (skip) { f.skipped = skip; out.findings.push(f); continue; }
+      if (ctx.act) {
+        if (inst.state === 'stopped') await ctx.aws.startInstances([inst.id]);
+        await ctx.aws.deleteTags([inst.id], [TAG.stoppedBy, TAG.expiresAt]);
+        f.action = inst.state === 'stopped' ? 'started, tag removed' : 'tag removed';
+      }
+      out.findings.push(f);
+    }
+    return out;
+  },
+});
+
+async function revertNodeStop(ctx: RevertContext, j: Journal): Promise<RevertReport> {
   const report: RevertReport = { actions: [], leftovers: [] };
   const stopped = [...new Set(j.intents('instance.stop').flatMap((e) => e.data.instanceIds as string[]))];
   const tagged = [...new Set(j.intents('instance.tag').flatMap((e) => e.data.instanceIds as string[]))];
@@ -131,4 +187,4 @@ export const revertNodeStop: Reverter = async (ctx, j) => {
     }
   }
   return report;
-};
+}

@@ -5,10 +5,10 @@
 import { invalid } from '../exit-codes.js';
 import { isNodeReady, parseProviderID, type Kube, type V1Node } from '../k8s/index.js';
 import type { Aws, InstanceInfo } from '../aws/index.js';
-import type { Limits } from './spec.js';
+import { NODEGROUP_LABEL, ZONE_LABEL } from '../selector.js';
+import type { Limits } from './schema.js';
 
-export const NODEGROUP_LABEL = 'eks.amazonaws.com/nodegroup';
-export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+export { NODEGROUP_LABEL, ZONE_LABEL };
 
 export interface Selection { selector?: string; nodeGroup?: string; zone?: string; count?: number; percent?: number }
 export interface TargetNode { name: string; zone: string; instanceId: string; ready: boolean; /** from status.nodeInfo.containerRuntimeVersion */ runtime: string }

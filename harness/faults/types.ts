@@ -1,10 +1,9 @@
-// What every fault is: a plan (exactly what it will do, against which resources), an inject, and a
-// revert driven by the journal alone, so `recover` can run it after a crash.
+// What every fault run shares: its context, the plan (exactly what it will do, against which
+// resources: a value), and the revert report. The per-kind contract is in kind.ts.
 import type { Aws } from '../aws/index.js';
 import type { Kube } from '../k8s/index.js';
-import type { Journal } from '../journal.js';
 import type { Guard } from './targets.js';
-import type { Limits } from './spec.js';
+import type { Limits } from './schema.js';
 
 export const MANAGED_BY = 'k8s-chaos-harness';
 export const TAG = {
@@ -34,31 +33,22 @@ export interface FaultContext {
 
 export interface PlannedCall { action: string; resources: string[]; when: 'inject' | 'revert' | 'check' }
 
-export interface Plan {
+export interface Plan<R = Record<string, unknown>> {
   kind: string;
   summary: string;
   /** human-readable lines: targets, what happens, what Auto Scaling will do */
   lines: string[];
   calls: PlannedCall[];
   durationMs: number;
-  /** the resources, for the report and the journal */
-  resources: Record<string, unknown>;
+  /** the resources, for inject, the report and the journal: plain data */
+  resources: R;
 }
 
 export interface Leftover { what: string; fix: string[] }
 export interface RevertReport { actions: string[]; leftovers: Leftover[] }
 
-export interface Fault {
-  readonly kind: string;
-  plan(): Promise<Plan>;
-  /** IAM checks with EC2 DryRun where the API allows it (after plan) */
-  checkPermissions(): Promise<string[]>;
-  inject(j: Journal): Promise<void>;
-}
-
-/** Reverts what a run's journal says was (or may have been) done. Idempotent. */
-export type Reverter = (ctx: RevertContext, j: Journal) => Promise<RevertReport>;
-export type RevertContext = Pick<FaultContext, 'aws' | 'log'>;
+/** What a revert (and `recover`) gets: the clients, never the run's in-memory state. */
+export type RevertContext = Pick<FaultContext, 'aws' | 'kube' | 'log'>;
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -1,14 +1,41 @@
-// The least-privilege IAM policy the harness needs (harness/iam/policy.json), with tag conditions on
-// the instance, ACL, Auto Scaling and SSM actions in the spirit of AWS FIS's own policies.
-import fs from 'node:fs';
-import path from 'node:path';
+// The least-privilege IAM policy the harness needs: the shared read-only discovery below plus the
+// statements each fault kind declares in its module (derived from the registry), with tag
+// conditions on every changing action in the spirit of AWS FIS's own policies.
+import { faults as registry, type FaultRegistry, type IamStatement } from '../faults/index.js';
 
-const FILE = path.join(path.dirname(new URL(import.meta.url).pathname), 'policy.json');
+export interface PolicyDoc { Version: '2012-10-17'; Statement: IamStatement[] }
 
-export interface PolicyDoc { Version: string; Statement: Array<{ Sid: string; Effect: string; Action: string[]; Resource: string | string[]; Condition?: unknown }> }
+/** What every run reads (discovery, the pre-run sweep, SSM status): no changes. */
+export const COMMON_IAM: IamStatement[] = [
+  {
+    Sid: 'ReadOnlyDiscovery',
+    Effect: 'Allow',
+    Action: [
+      'ec2:DescribeInstances',
+      'ec2:DescribeSubnets',
+      'ec2:DescribeVpcs',
+      'ec2:DescribeNetworkAcls',
+      'ec2:DescribeTags',
+      'autoscaling:DescribeAutoScalingGroups',
+      'autoscaling:DescribeAutoScalingInstances',
+      'ssm:DescribeInstanceInformation',
+      'ssm:GetCommandInvocation',
+      'ssm:ListCommandInvocations',
+    ],
+    Resource: '*',
+  },
+];
 
-export function iamPolicy(cluster = '${ClusterName}'): PolicyDoc {
-  return JSON.parse(fs.readFileSync(FILE, 'utf8').replaceAll('${ClusterName}', cluster)) as PolicyDoc;
+/** The policy for `cluster`: common statements, then each registered kind's (statements with the same Sid merged once). */
+export function iamPolicy(cluster = '${ClusterName}', faults: FaultRegistry = registry): PolicyDoc {
+  const seen = new Map<string, IamStatement>();
+  for (const st of [...COMMON_IAM, ...faults.list().flatMap((k) => k.iam)]) {
+    const prev = seen.get(st.Sid);
+    if (prev && JSON.stringify(prev) !== JSON.stringify(st)) throw new Error(`IAM statement ${st.Sid} is declared twice with different contents`);
+    seen.set(st.Sid, st);
+  }
+  const text = JSON.stringify({ Version: '2012-10-17', Statement: [...seen.values()] }).replaceAll('${ClusterName}', cluster);
+  return JSON.parse(text) as PolicyDoc;
 }
 
 export function allowedActions(doc: PolicyDoc = iamPolicy()): Set<string> {

@@ -4,6 +4,8 @@
 import { isNodeReady, type Kube, type KubernetesObject, type V1Deployment, type V1EndpointSlice, type V1Node, type V1Pod } from '../k8s/index.js';
 import { ListWatch, type ListResult, type WatchHandlers } from '../k8s/watch.js';
 import type { Recorder } from '../timeline.js';
+import { healthyCounts, NO_FAULT, type FaultScope } from '../slo/health.js';
+import { matchesLabels, selectorOrThrow, ZONE_LABEL } from '../selector.js';
 
 export interface WorkloadRef { namespace: string; selector: string }
 
@@ -11,27 +13,14 @@ export function workloadKey(w: WorkloadRef): string {
   return `${w.namespace}/${w.selector}`;
 }
 
-/** Equality-based selectors (`a=b,c=d`, also `a==b`) as a map; set-based forms are not supported. */
-export function parseSelector(sel: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of sel.split(',').map((x) => x.trim()).filter(Boolean)) {
-    const m = /^([A-Za-z0-9./_-]+)\s*==?\s*([A-Za-z0-9._-]*)$/.exec(part);
-    if (!m) throw new Error(`selector "${sel}": only equality terms (key=value) are supported, got "${part}"`);
-    out[m[1]] = m[2];
-  }
-  return out;
-}
-
-const matches = (labels: Record<string, string> | undefined, sel: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels?.[k] === v);
-
-/** A pod belongs to a workload when it is in its namespace and carries every label of the selector. */
+/** A pod belongs to a workload when it is in its namespace and its labels match the selector. */
 export function podMatches(p: V1Pod, w: WorkloadRef): boolean {
-  return p.metadata?.namespace === w.namespace && matches(p.metadata?.labels, parseSelector(w.selector));
+  return p.metadata?.namespace === w.namespace && matchesLabels(p.metadata?.labels, selectorOrThrow(w.selector));
 }
 
-/** A Deployment belongs to a workload when its pod template carries every label of the selector. */
+/** A Deployment belongs to a workload when its pod template's labels match the selector. */
 export function deploymentMatches(d: V1Deployment, w: WorkloadRef): boolean {
-  return d.metadata?.namespace === w.namespace && matches(d.spec?.template?.metadata?.labels, parseSelector(w.selector));
+  return d.metadata?.namespace === w.namespace && matchesLabels(d.spec?.template?.metadata?.labels, selectorOrThrow(w.selector));
 }
 
 interface PodState { node?: string; ready: boolean; deleted: boolean; created: number }
@@ -56,7 +45,6 @@ async function listPaged<T, S>(page: (cont: string | undefined) => Promise<{ ite
   return { items, metadata: { resourceVersion } };
 }
 
-const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 /** The fields node() reads; the rest of a listed Node is dropped. */
 function slimNode(n: V1Node): V1Node {
@@ -129,7 +117,7 @@ export class Observer {
   node(n: V1Node, deleted = false): void {
     const name = n.metadata!.name!;
     const ready = !deleted && isNodeReady(n);
-    const zone = n.metadata?.labels?.['topology.kubernetes.io/zone'];
+    const zone = n.metadata?.labels?.[ZONE_LABEL];
     const prev = this.nodes.get(name);
     if (deleted) this.nodes.delete(name);
     else this.nodes.set(name, { ready, zone });
@@ -248,20 +236,13 @@ export class Observer {
     this.openGaps.clear();
   }
 
-  /** Healthy replicas per workload: Ready, not terminating, on a Ready node not in `faulted`. */
-  healthy(faulted: Set<string> = new Set()): Map<string, number> {
-    const m = new Map<string, number>();
-    for (const w of this.workloads) m.set(workloadKey(w), 0);
-    for (const p of this.pods.values()) {
-      if (p.deleted || !p.ready || !p.node) continue;
-      if (!this.nodes.get(p.node)?.ready || faulted.has(p.node)) continue;
-      m.set(p.workload, (m.get(p.workload) ?? 0) + 1);
-    }
-    return m;
+  /** Healthy replicas per workload (slo/health.ts: Ready, not terminating, on a Ready node, outside the fault). */
+  healthy(faulted: FaultScope = NO_FAULT): Map<string, number> {
+    return healthyCounts(Array.from(this.pods, ([key, p]) => ({ ...p, key })), (n) => this.nodes.get(n), faulted, this.workloads.map(workloadKey));
   }
 
   /** Every workload at its desired replicas on healthy nodes, and every node Ready. */
-  steady(faulted: Set<string> = new Set()): { ok: boolean; why: string[] } {
+  steady(faulted: FaultScope = NO_FAULT): { ok: boolean; why: string[] } {
     const why: string[] = [];
     const h = this.healthy(faulted);
     for (const w of this.workloads) {

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { gapLines, type ReportV1 } from './index.js';
 import { apiserverOutages } from '../slo/gaps.js';
 import { formatMeasured } from '../slo/evaluate.js';
+import { formatSeconds } from '../duration.js';
+import { faultScope, healthyCounts, NO_FAULT, type NodeHealth } from '../slo/health.js';
 
 const require = createRequire(import.meta.url);
 
@@ -21,8 +23,11 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 export function clusterSeries(r: ReportV1): { seconds: number[]; workloads: Record<string, number[]>; nodesReady: number[] } {
   const ev = [...r.timeline.events].sort((a, b) => a.t - b.t);
   const end = Math.ceil((ev.length ? ev[ev.length - 1].t : 0) / 1000);
-  const nodes = new Map<string, boolean>();
-  const pods = new Map<string, { workload: string; node?: string; ready: boolean; deleted: boolean }>();
+  const nodes = new Map<string, NodeHealth>();
+  const pods = new Map<string, { key: string; workload: string; node?: string; ready: boolean; deleted: boolean }>();
+  const inj = ev.find((e) => e.type === 'fault' && e.action === 'injected');
+  const rev = ev.find((e) => e.type === 'fault' && e.action === 'reverted');
+  const scope = faultScope(inj?.type === 'fault' ? inj : undefined);
   const seconds: number[] = [];
   const workloads: Record<string, number[]> = {};
   const nodesReady: number[] = [];
@@ -31,14 +36,16 @@ export function clusterSeries(r: ReportV1): { seconds: number[]; workloads: Reco
   for (let sec = 0; sec <= end; sec++) {
     while (i < ev.length && ev[i].t < (sec + 1) * 1000) {
       const e = ev[i++];
-      if (e.type === 'node') nodes.set(e.name, e.ready);
+      if (e.type === 'node') nodes.set(e.name, { ready: e.ready, zone: e.zone });
       if (e.type === 'pod') pods.set(e.key, e);
     }
     seconds.push(sec);
-    nodesReady.push([...nodes.values()].filter(Boolean).length);
-    for (const w of Object.keys(workloads)) {
-      workloads[w].push([...pods.values()].filter((p) => p.workload === w && p.ready && !p.deleted && p.node && nodes.get(p.node) !== false).length);
-    }
+    nodesReady.push([...nodes.values()].filter((n) => n.ready).length);
+    // sampled at the end of the second, as analyze() counts it: healthy, and outside the fault while it is in place
+    const t = (sec + 1) * 1000;
+    const inFault = inj !== undefined && t > inj.t && (rev === undefined || t <= rev.t);
+    const counts = healthyCounts(pods.values(), (n) => nodes.get(n), inFault ? scope : NO_FAULT);
+    for (const w of Object.keys(workloads)) workloads[w].push(counts.get(w) ?? 0);
   }
   return { seconds, workloads, nodesReady };
 }
@@ -57,7 +64,7 @@ export function reportHtml(r: ReportV1): string {
   const gapNotes = gapLines(r).map((l) => `<p class="gap">⚠ ${esc(l)}</p>`).join('\n');
   const color = r.verdict === 'pass' ? '#1a7f37' : r.verdict === 'fail' ? '#cf222e' : '#9a6700';
   const rows = r.slos.map((s) => `<tr class="${s.pass ? 'ok' : 'bad'}"><td>${s.pass ? '✔' : '✘'}</td><td>${esc(s.name)}</td><td><code>${esc(s.objective)}</code></td><td>${esc(formatMeasured(s))}</td><td class="detail">${esc(s.detail)}</td></tr>`).join('\n');
-  const wl = r.workloads.map((w) => `<tr><td>${esc(w.workload)}</td><td>${w.desired}</td>${[w.detectMs, w.rescheduleMs, w.readyMs, w.recoveryMs].map((x) => `<td>${x === null ? '—' : `${(x / 1000).toFixed(1)} s`}</td>`).join('')}</tr>`).join('\n');
+  const wl = r.workloads.map((w) => `<tr><td>${esc(w.workload)}</td><td>${w.desired}</td>${[w.detectMs, w.rescheduleMs, w.readyMs, w.recoveryMs].map((x) => `<td>${formatSeconds(x)}</td>`).join('')}</tr>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(r.scenario)}: ${r.verdict}</title>
 <style>${css}
@@ -107,9 +114,9 @@ for (const [name, p] of Object.entries(DATA.probes)) {
 {
   const c = DATA.cluster, names = Object.keys(c.workloads), el = document.createElement('div'); el.className = 'chart';
   document.getElementById('cluster').appendChild(el);
-  window.charts.push(new uPlot({ title: 'ready pods per workload (on Ready nodes) and Ready nodes', width, height: 260, scales: { x: { time: false } },
+  window.charts.push(new uPlot({ title: 'healthy pods per workload (Ready, on Ready nodes outside the fault) and Ready nodes', width, height: 260, scales: { x: { time: false } },
     axes: [{ label: 's' }, { label: 'count' }],
-    series: [{}, ...names.map((n, i) => ({ label: 'ready ' + n, stroke: palette[i % palette.length], width: 2 })), { label: 'Ready nodes', stroke: '#57606a', dash: [6, 4], width: 2 }],
+    series: [{}, ...names.map((n, i) => ({ label: 'healthy ' + n, stroke: palette[i % palette.length], width: 2 })), { label: 'Ready nodes', stroke: '#57606a', dash: [6, 4], width: 2 }],
     hooks: { drawClear: [shade] } }, [c.seconds, ...names.map((n) => c.workloads[n]), c.nodesReady], el));
 }
 document.body.dataset.chartsDrawn = String(window.charts.length);

@@ -9,6 +9,21 @@ import { apiserverOutages } from '../slo/gaps.js';
 import { formatMeasured } from '../slo/evaluate.js';
 import { Redactor } from './redact.js';
 import { reportHtml } from './html.js';
+import { formatSeconds } from '../duration.js';
+import { faults as registry, type FaultRegistry, type Verification } from '../faults/index.js';
+
+const SCHEMA_FILE = new URL('./schema.json', import.meta.url);
+
+/**
+ * The report.json JSON Schema (version 1), with `faults[].kind` the registry's kinds. The committed
+ * schema.json lists the shipped kinds (a test keeps the two equal); a registered extension kind
+ * appears here.
+ */
+export function reportSchema(faults: FaultRegistry = registry): Record<string, unknown> {
+  const schema = JSON.parse(fs.readFileSync(SCHEMA_FILE, 'utf8')) as { properties: { faults: { items: { properties: { kind: { enum: string[] } } } } } };
+  schema.properties.faults.items.properties.kind.enum = faults.kinds();
+  return schema as unknown as Record<string, unknown>;
+}
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -23,7 +38,7 @@ export interface ReportV1 {
   endedAt: string;
   seed: number;
   runId: string;
-  faults: Array<{ kind: string; summary: string; targets: unknown; injectedAt: string | null; revertedAt: string | null; reverted: string[]; leftovers: Array<{ what: string; fix: string[] }> }>;
+  faults: Array<{ kind: string; summary: string; targets: unknown; injectedAt: string | null; revertedAt: string | null; reverted: string[]; leftovers: Array<{ what: string; fix: string[] }>; verification?: Verification }>;
   slos: Array<{ name: string; objective: string; measured: number | null; unit: string; pass: boolean; detail: string }>;
   phases: Record<string, number>;
   workloads: Array<{ workload: string; desired: number; detectMs: number | null; rescheduleMs: number | null; readyMs: number | null; recoveryMs: number | null }>;
@@ -43,7 +58,7 @@ export function buildReport(r: ScenarioResult, meta: { description: string; targ
     schemaVersion: 1,
     scenario: r.scenario, description: meta.description, target: meta.target, verdict: r.verdict, exitCode: r.exitCode,
     startedAt: r.startedAt, endedAt: r.endedAt, seed: r.seed, runId: r.runId,
-    faults: r.plan ? [{ kind: r.plan.kind, summary: r.plan.summary, targets: r.plan.resources, injectedAt: r.fault?.injectedAt ?? null, revertedAt: r.fault?.revertedAt ?? null, reverted: r.fault?.revert.actions ?? [], leftovers: r.fault?.revert.leftovers ?? [] }] : [],
+    faults: r.plan ? [{ kind: r.plan.kind, summary: r.plan.summary, targets: r.plan.resources, injectedAt: r.fault?.injectedAt ?? null, revertedAt: r.fault?.revertedAt ?? null, reverted: r.fault?.revert.actions ?? [], leftovers: r.fault?.revert.leftovers ?? [], ...(r.fault?.verification ? { verification: r.fault.verification } : {}) }] : [],
     slos: r.verdicts.map((v) => ({ name: v.name, objective: v.objective, measured: v.measured, unit: v.unit, pass: v.pass, detail: v.detail })),
     phases: Object.fromEntries(Object.entries(r.analysis?.phases ?? {}).filter(([, v]) => v !== undefined)) as Record<string, number>,
     workloads: (r.analysis?.workloads ?? []).map((w) => ({ workload: w.workload, desired: w.desired, detectMs: num(w.detectMs), rescheduleMs: num(w.rescheduleMs), readyMs: num(w.readyMs), recoveryMs: num(w.recoveryMs) })),
@@ -100,7 +115,7 @@ export function summaryMd(reports: ReportV1[]): string {
  * watches, and what it means for the SLOs (summary.md, report.html).
  */
 export function gapLines(r: ReportV1): string[] {
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const s = formatSeconds;
   const phases = Object.entries(r.phases).filter(([p]) => p !== 'end').sort((a, b) => a[1] - b[1]);
   const phaseAt = (t: number) => [...phases].reverse().find(([, at]) => at <= t)?.[0] ?? 'setup';
   return apiserverOutages(r.gaps).map((o) => `apiserver unreachable ${o.end === undefined ? `from t=${s(o.start)} until the end of the run` : `${s(o.end - o.start)} from t=${s(o.start)} to t=${s(o.end)}`} (${phaseAt(o.start)} phase; ${o.resources.length} watch${o.resources.length === 1 ? '' : 'es'}: ${o.resources.join(', ')}; ${o.error}): the timeline has no cluster data there, and recovery SLOs whose window overlaps it are not judged`);

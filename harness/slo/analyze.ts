@@ -4,6 +4,7 @@
 import * as hdr from 'hdr-histogram-js';
 import type { PhaseName, Timeline, TimelineEvent } from '../timeline.js';
 import type { Phase } from './grammar.js';
+import { faultScope, healthyCounts, NO_FAULT, type NodeHealth } from './health.js';
 
 export interface ProbeStats {
   attempts: number;
@@ -77,28 +78,21 @@ export function analyze(tl: Timeline, opts: { settleMs: number }): Analysis {
   for (const e of ev) if (e.type === 'phase' && phases[e.phase] === undefined) phases[e.phase] = e.t;
   const inj = ev.find((e): e is Extract<TimelineEvent, { type: 'fault' }> => e.type === 'fault' && e.action === 'injected');
   const rev = ev.find((e) => e.type === 'fault' && e.action === 'reverted');
-  const faulted = new Set(inj?.nodes ?? []);
+  const scope = faultScope(inj);
   const end = phases.end ?? (ev.length ? ev[ev.length - 1].t : 0);
 
   // ---- replay cluster state ----
-  const nodeReady = new Map<string, boolean>();
+  const nodes = new Map<string, NodeHealth>();
   const pods = new Map<string, Extract<TimelineEvent, { type: 'pod' }>>();
   const desired = new Map<string, number>();
   const healthyAt: Array<{ t: number; counts: Map<string, number>; allNodesReady: boolean }> = [];
   const workloads = new Map<string, WorkloadRecovery>();
   const count = (t: number) => {
-    const m = new Map<string, number>();
     const inFault = inj !== undefined && t >= inj.t && (rev === undefined || t < rev.t);
-    for (const p of pods.values()) {
-      if (p.deleted || !p.ready || !p.node) continue;
-      if (nodeReady.get(p.node) === false) continue;
-      if (inFault && faulted.has(p.node)) continue;
-      m.set(p.workload, (m.get(p.workload) ?? 0) + 1);
-    }
-    return m;
+    return healthyCounts(pods.values(), (n) => nodes.get(n), inFault ? scope : NO_FAULT);
   };
   for (const e of ev) {
-    if (e.type === 'node') nodeReady.set(e.name, e.ready);
+    if (e.type === 'node') nodes.set(e.name, { ready: e.ready, zone: e.zone });
     else if (e.type === 'pod') {
       pods.set(e.key, e);
       const w = workloads.get(e.workload) ?? { workload: e.workload, desired: desired.get(e.workload) ?? 0 };
@@ -111,9 +105,9 @@ export function analyze(tl: Timeline, opts: { settleMs: number }): Analysis {
       workloads.set(e.workload, w);
     }
     if (e.type === 'node' || e.type === 'pod' || e.type === 'workload' || e.type === 'fault') {
-      healthyAt.push({ t: e.t, counts: count(e.t), allNodesReady: [...nodeReady.values()].every(Boolean) });
+      healthyAt.push({ t: e.t, counts: count(e.t), allNodesReady: [...nodes.values()].every((n) => n.ready) });
     }
-    if (inj && e.type === 'node' && !e.ready && faulted.has(e.name) && e.t >= inj.t) {
+    if (inj && e.type === 'node' && !e.ready && (scope.nodes.has(e.name) || (e.zone !== undefined && scope.zones.has(e.zone))) && e.t >= inj.t) {
       for (const w of workloads.values()) if (w.detectMs === undefined) w.detectMs = e.t - inj.t;
     }
   }

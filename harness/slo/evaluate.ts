@@ -1,6 +1,7 @@
 // Verdicts: each SLO against the analysis of the recorded timeline. Pure.
 import { compare, parseSlo, type Slo } from './grammar.js';
 import type { Analysis } from './analyze.js';
+import { formatMs } from '../duration.js';
 
 export interface Verdict {
   name: string;
@@ -17,7 +18,7 @@ export function measure(slo: Slo, a: Analysis): { value: number | null; detail: 
     case 'recovery':
       return a.recoveryMs === undefined
         ? { value: null, detail: `not every workload self-healed within the run (${a.workloads.map((w) => `${w.workload}: ${w.recoveryMs === undefined ? 'no' : 'yes'}`).join(', ')})` }
-        : { value: a.recoveryMs, detail: a.workloads.map((w) => `${w.workload}: detect ${fmt(w.detectMs)}, reschedule ${fmt(w.rescheduleMs)}, ready ${fmt(w.readyMs)}, recovered ${fmt(w.recoveryMs)}`).join('; ') };
+        : { value: a.recoveryMs, detail: a.workloads.map((w) => `${w.workload}: detect ${formatMs(w.detectMs)}, reschedule ${formatMs(w.rescheduleMs)}, ready ${formatMs(w.readyMs)}, recovered ${formatMs(w.recoveryMs)}`).join('; ') };
     case 'node-recovery':
       return a.nodeRecoveryMs === undefined ? { value: null, detail: 'not every node was Ready again within the run' } : { value: a.nodeRecoveryMs, detail: 'from revert until every node was Ready' };
     default: {
@@ -47,12 +48,7 @@ export function formatMeasured(v: Pick<Verdict, 'measured'> & { unit: string }):
   if (v.measured === null) return 'not measured';
   if (v.unit === 'percent') return `${v.measured}%`;
   if (v.unit === 'count') return String(v.measured);
-  return fmt(v.measured);
-}
-
-function fmt(ms: number | undefined): string {
-  if (ms === undefined) return '—';
-  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
+  return formatMs(v.measured);
 }
 
 function round(v: number, d: number): number {

@@ -3,6 +3,7 @@
 import { parseSlo } from './grammar.js';
 import { formatMeasured, type Verdict } from './evaluate.js';
 import type { Analysis } from './analyze.js';
+import { formatSeconds } from '../duration.js';
 
 export interface Outage { start: number; end?: number; resources: string[]; error: string }
 
@@ -45,11 +46,7 @@ export function judgeGaps(verdicts: Verdict[], a: Analysis, settleMs: number): V
     if (from === undefined || to === undefined) return v;
     const hit = outages.filter((o) => o.start <= to! && (o.end ?? end) >= from!);
     if (!hit.length) return v;
-    const what = hit.map((o) => `apiserver unreachable ${o.end === undefined ? `from t=${fmtS(o.start)} to the end of the run` : `${fmtS(o.end - o.start)} from t=${fmtS(o.start)}`}`).join(', ');
+    const what = hit.map((o) => `apiserver unreachable ${o.end === undefined ? `from t=${formatSeconds(o.start)} to the end of the run` : `${formatSeconds(o.end - o.start)} from t=${formatSeconds(o.start)}`}`).join(', ');
     return { ...v, measured: null, pass: false, detail: `not judged: ${what} overlaps this SLO's window, so the timeline has no data there (as observed: ${formatMeasured(v)}; ${v.detail})` };
   });
-}
-
-function fmtS(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
 }

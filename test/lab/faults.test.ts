@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import { DescribeInstancesCommand, DescribeNetworkAclsCommand } from '@aws-sdk/client-ec2';
-import { formatLeftovers, injectAndRevert, makeFault, revertRun, FaultSpec, type FaultContext } from '../../harness/faults/index.js';
+import { formatLeftovers, injectAndRevert, planFault, revertRun, FaultSpec, type FaultContext } from '../../harness/faults/index.js';
 import { Journal } from '../../harness/journal.js';
 import { sweep } from '../../harness/recover.js';
 import { ExitCode, HarnessError } from '../../harness/exit-codes.js';
@@ -42,11 +42,11 @@ describe('faults on the lab', function () {
     await allReady();
     const spec = FaultSpec.parse(specIn);
     const ctx = faultContext(t, runId());
-    const fault = makeFault(ctx, spec);
-    const plan = await fault.plan();
+    const pf = await planFault(ctx, spec);
+    const { plan } = pf;
     const stateDir = tempStateDir();
     const mark = Date.now();
-    const r = await injectAndRevert(ctx, fault, plan, spec, { stateDir, target: 'lab', during: async () => during(ctx) });
+    const r = await injectAndRevert(ctx, pf, { stateDir, target: 'lab', during: async () => during(ctx) });
     expect(r.error, String(r.error)).to.equal(undefined);
     expect(r.exitCode).to.equal(ExitCode.Ok);
     expect(r.revert.leftovers).to.deep.equal([]);
@@ -145,7 +145,7 @@ describe('faults on the lab', function () {
 
   it('an instance without the cluster tag is refused', async () => {
     const ctx = faultContext(t, runId(), { guard: { ...t.guard, cluster: 'some-other-cluster' } });
-    const err = await makeFault(ctx, FaultSpec.parse({ kind: 'node-stop', duration: '1m' })).plan().catch((e: unknown) => e as HarnessError);
+    const err = await planFault(ctx, FaultSpec.parse({ kind: 'node-stop', duration: '1m' })).catch((e: unknown) => e as HarnessError);
     expect(err).to.be.instanceOf(HarnessError);
     expect((err as HarnessError).exitCode).to.equal(ExitCode.Invalid);
     expect((err as HarnessError).details.join()).to.contain('lacks the tag kubernetes.io/cluster/some-other-cluster');
@@ -219,15 +219,15 @@ describe('faults on the lab', function () {
     await allReady();
     const spec = FaultSpec.parse({ kind: 'az-blackhole', zone: 'us-east-1b', duration: '1s' });
     const ctx = faultContext(t, runId());
-    const fault = makeFault(ctx, spec);
-    const plan = await fault.plan();
+    const pf = await planFault(ctx, spec);
+    const { plan } = pf;
     const stateDir = tempStateDir();
-    const r = await injectAndRevert(ctx, fault, plan, spec, { stateDir, target: 'lab', during: async () => { await aws.control('PUT', 'iam/deny', ['ec2:ReplaceNetworkAclAssociation']); } });
+    const r = await injectAndRevert(ctx, pf, { stateDir, target: 'lab', during: async () => { await aws.control('PUT', 'iam/deny', ['ec2:ReplaceNetworkAclAssociation']); } });
     await aws.control('PUT', 'iam/deny', []);
     expect(r.exitCode).to.equal(ExitCode.RevertIncomplete);
     const text = formatLeftovers(r.revert.leftovers).join('\n');
     expect(text).to.contain('REVERT INCOMPLETE').and.match(/still on black-hole ACL acl-/).and.contain('aws ec2 replace-network-acl-association --association-id aclassoc-');
-    const rep = await sweep({ aws: t.aws, stateDir, cluster: t.guard.cluster, act: true, log: () => {} });
+    const rep = await sweep({ aws: t.aws, kube: t.kube, stateDir, cluster: t.guard.cluster, act: true, log: () => {} });
     expect(rep.leftovers).to.deep.equal([]);
   });
 
@@ -256,13 +256,13 @@ describe('faults on the lab', function () {
           const dir = tempStateDir();
           const r = await runCli([...args, '--state-dir', dir], { CHAOS_TEST_CRASH_AT: point });
           const killed = r.signal === 'SIGKILL';
-          const rep = await sweep({ aws: t.aws, stateDir: dir, cluster: t.guard.cluster, act: true, log: () => {} });
+          const rep = await sweep({ aws: t.aws, kube: t.kube, stateDir: dir, cluster: t.guard.cluster, act: true, log: () => {} });
           const left = await leftovers(aws, t);
           matrix.push(`${kind.padEnd(13)} ${point.padEnd(24)} ${killed ? 'killed' : `exit ${r.code}`} · recover: ${rep.findings.map((f) => f.action ?? f.detail).join('; ').slice(0, 90) || 'nothing to do'} · left: ${left.length ? left.join(', ') : 'nothing'}`);
           expect(killed, `${point}: the process was SIGKILLed`).to.equal(true);
           expect(rep.leftovers, point).to.deep.equal([]);
           expect(left, `${kind} crash at ${point}`).to.deep.equal([]);
-          const again = await sweep({ aws: t.aws, stateDir: dir, cluster: t.guard.cluster, act: false, log: () => {} });
+          const again = await sweep({ aws: t.aws, kube: t.kube, stateDir: dir, cluster: t.guard.cluster, act: false, log: () => {} });
           expect(again.findings, `${point}: a second look finds nothing`).to.deep.equal([]);
         }
       });
@@ -278,7 +278,7 @@ describe('faults on the lab', function () {
       await eventually('kubelet started by the node-local timer', 10_000, async () => (await world(aws)).instances.every((i) => i.daemons.kubelet.active) || undefined, 250);
       expect(lab.world.read().some((e) => e.event === 'node.timer.fired' && e.node === down[0].node)).to.equal(true);
       // recover closes the journal; starting an active kubelet changes nothing
-      const rep = await sweep({ aws: t.aws, stateDir: dir, cluster: t.guard.cluster, act: true, log: () => {} });
+      const rep = await sweep({ aws: t.aws, kube: t.kube, stateDir: dir, cluster: t.guard.cluster, act: true, log: () => {} });
       expect(rep.leftovers).to.deep.equal([]);
     });
 

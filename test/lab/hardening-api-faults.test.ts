@@ -157,7 +157,7 @@ describe('hardening: API faults', function () {
           // Retries exhausted: the run must say exactly what is left, and it must really be left.
           expect(r.stdout).to.contain('REVERT INCOMPLETE');
           expect(left, 'exit 5 names something the world still shows').to.not.deep.equal([]);
-          const rep = await sweep({ aws: t.aws, stateDir: dir, cluster: t.guard.cluster, act: true, log: () => {} });
+          const rep = await sweep({ aws: t.aws, kube: t.kube, stateDir: dir, cluster: t.guard.cluster, act: true, log: () => {} });
           expect(rep.leftovers).to.deep.equal([]);
           expect(await leftovers(aws, t)).to.deep.equal([]);
           return;
