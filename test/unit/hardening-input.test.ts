@@ -20,6 +20,8 @@ import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { expandProbeUrls, loadScenario, ScenarioSchema, type Scenario } from '../../harness/scenario.js';
 import { describeIssues } from '../../harness/faults/spec.js';
+import { faults } from '../../harness/faults/index.js';
+import { faultArb as faultArbOf, faultFields, labelKey, labelName, nodeSelector, validDuration, zone } from '../support/fault-arb.js';
 import { faultFromFlags, seedArg } from '../../harness/cli.js';
 import { ExitCode, HarnessError } from '../../harness/exit-codes.js';
 import { REPO_ROOT } from '../../lab/paths.js';
@@ -37,40 +39,10 @@ const dotted = (p: PathKey[]) => p.map(String).join('.') || '(root)';
 // Arbitraries: valid values of every documented field
 // ---------------------------------------------------------------------------------------------
 
-const KINDS = ['node-stop', 'daemon-kill', 'az-blackhole'];
+const KINDS = faults.kinds();
 const int = (min: number, max: number) => fc.integer({ min, max });
-
-/** Positive durations up to the 6 h limit, in every documented shape (90s, 2m, 1m30s, 500ms, 1.5s). */
-const validDuration = fc.oneof(
-  int(1, 21_600).map((n) => `${n}s`),
-  int(1, 360).map((n) => `${n}m`),
-  int(1, 6).map((n) => `${n}h`),
-  int(1, 21_600_000).map((n) => `${n}ms`),
-  fc.tuple(int(0, 5), int(0, 59), int(1, 59)).map(([h, m, s]) => `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s}s`),
-  fc.tuple(int(0, 99), int(1, 9)).map(([a, b]) => `${a}.${b}s`),
-);
-const zone = fc.tuple(fc.constantFrom('us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2', 'us-gov-west-1', 'ca-central-1'), fc.constantFrom(...'abcdef')).map(([r, z]) => `${r}${z}`);
-const labelName = fc.stringMatching(/^[a-z0-9]([a-z0-9._-]{0,10}[a-z0-9])?$/).filter((s) => s !== 'in' && s !== 'notin');
-const labelKey = fc.tuple(fc.constantFrom('', 'eks.amazonaws.com/', 'node.kubernetes.io/', 'example.com/'), labelName).map(([p, n]) => p + n);
-const requirement = fc.oneof(
-  fc.tuple(labelKey, fc.constantFrom('=', '==', '!='), fc.oneof(labelName, fc.constant(''))).map(([k, op, v]) => `${k}${op}${v}`),
-  fc.tuple(labelKey, fc.constantFrom(' in ', ' notin '), fc.array(labelName, { minLength: 1, maxLength: 3 })).map(([k, op, vs]) => `${k}${op}(${vs.join(',')})`),
-  labelKey,
-  labelKey.map((k) => `!${k}`),
-  fc.tuple(labelKey, fc.constantFrom('>', '<'), int(0, 99)).map(([k, op, n]) => `${k}${op}${n}`),
-);
-const nodeSelector = fc.array(requirement, { minLength: 1, maxLength: 3 }).map((r) => r.join(','));
-const selection = fc.record({
-  selector: nodeSelector,
-  nodeGroup: labelName,
-  zone,
-  amount: fc.oneof(int(1, 1000).map((count) => ({ count })), int(1, 100).map((percent) => ({ percent })), fc.double({ min: 0.01, max: 100, noNaN: true }).map((percent) => ({ percent }))),
-}, { requiredKeys: [] }).map(({ amount, ...rest }) => ({ ...rest, ...amount }));
-const faultArb: fc.Arbitrary<Obj> = fc.oneof(
-  fc.tuple(selection, fc.record({ kind: fc.constant('node-stop'), duration: validDuration, asg: fc.constantFrom('suspend', 'expect-replacement') }, { requiredKeys: ['kind', 'duration'] })).map(([s, f]) => ({ ...f, ...s })),
-  fc.tuple(selection, fc.record({ kind: fc.constant('daemon-kill'), daemon: fc.constantFrom('kubelet', 'kube-proxy', 'containerd', 'docker', 'runtime'), mode: fc.constantFrom('stop', 'kill'), duration: validDuration }, { requiredKeys: ['kind', 'daemon', 'duration'] })).map(([s, f]) => ({ ...f, ...s })),
-  fc.record({ kind: fc.constant('az-blackhole'), zone: fc.oneof(fc.constant('auto'), zone), scope: fc.constantFrom('nodes', 'zone'), duration: validDuration }, { requiredKeys: ['kind', 'zone', 'duration'] }),
-);
+// valid fault specs of every registered kind, derived from the registry
+const faultArb: fc.Arbitrary<Obj> = faultArbOf(faults);
 /** Equality selectors, the only kind `workloads` takes. */
 const workloadSelector = fc.array(fc.tuple(labelKey, fc.constantFrom('=', '=='), labelName), { minLength: 1, maxLength: 3 }).map((r) => r.map(([k, op, v]) => `${k}${op}${v}`).join(','));
 const workload = fc.record({ namespace: labelName, selector: workloadSelector }, { requiredKeys: ['selector'] });
@@ -152,11 +124,7 @@ const badSlo = (names: string[]): fc.Arbitrary<string> => {
 };
 /** Keys no schema knows (the schemas are strict). */
 const unknownKey = (known: string[]) => fc.stringMatching(/^[a-z][A-Za-z0-9]{0,12}$/).filter((k) => !known.includes(k));
-const FAULT_FIELDS: Record<string, string[]> = {
-  'node-stop': ['kind', 'selector', 'nodeGroup', 'zone', 'count', 'percent', 'duration', 'asg'],
-  'daemon-kill': ['kind', 'daemon', 'mode', 'selector', 'nodeGroup', 'zone', 'count', 'percent', 'duration'],
-  'az-blackhole': ['kind', 'zone', 'scope', 'duration'],
-};
+const FAULT_FIELDS: Record<string, string[]> = faultFields(faults);
 const TOP = ['name', 'description', 'fault', 'workloads', 'probes', 'slos', 'limits', 'steady', 'settle', 'recoveryTimeout', 'abort'];
 const BAD = {
   kind: fc.oneof(fc.string().filter((k) => !KINDS.includes(k)), fc.constantFrom('teleport', 'NODE-STOP', 'node_stop', 'node-stop ', null, 5)),
