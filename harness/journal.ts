@@ -3,6 +3,7 @@
 // journal alone, by this process or by `chaos recover` after a crash.
 import fs from 'node:fs';
 import path from 'node:path';
+import { appendJsonLine, readJsonLines } from './jsonl.js';
 
 export type Phase = 'intent' | 'done' | 'failed' | 'note';
 
@@ -76,16 +77,9 @@ export class Journal {
   }
 
   static read(file: string): JournalEntry[] {
-    const out: JournalEntry[] = [];
-    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        out.push(JSON.parse(line) as JournalEntry);
-      } catch {
-        // A torn last line (crash mid-write) is ignored: its change was not made yet.
-      }
-    }
-    return out;
+    // a torn last line (crash mid-write) is skipped: its change was not made yet
+    if (!fs.existsSync(file)) throw Object.assign(new Error(`ENOENT: no journal ${file}`), { code: 'ENOENT' });
+    return readJsonLines<JournalEntry>(file);
   }
 
   static list(stateDir: string): string[] {
@@ -111,13 +105,7 @@ export class Journal {
 
   write(step: string, phase: Phase, data: Record<string, unknown> = {}): JournalEntry {
     const e: JournalEntry = { seq: ++this.seq, time: new Date().toISOString(), runId: this.runId, step, phase, data };
-    const fd = fs.openSync(this.file, 'a');
-    try {
-      fs.writeSync(fd, JSON.stringify(e) + '\n');
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    appendJsonLine(this.file, e);
     this.entries.push(e);
     if (this.crashAt && this.crashAt.key === `${step}:${phase}` && --this.crashAt.n === 0) process.kill(process.pid, 'SIGKILL');
     return e;

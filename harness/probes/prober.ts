@@ -206,6 +206,10 @@ export class Prober extends OpenLoopProbe<Attempt> {
     return this.busy.size;
   }
 
+  /** the most requests in flight at once, and the connections opened (a new one only when every open one is busy) */
+  maxInFlight = 0;
+  connectionsOpened = 0;
+
   protected send(intended: number, sentAt: number): void {
     this.dispatch({ intended, sentAt, done: false, retried: false }, false);
   }
@@ -218,12 +222,14 @@ export class Prober extends OpenLoopProbe<Attempt> {
     c.reused = c.served > 0;
     c.attempt = a;
     this.busy.add(c);
+    if (this.busy.size > this.maxInFlight) this.maxInFlight = this.busy.size;
     const deadline = a.sentAt + this.spec.timeoutMs;
     if (deadline < this.sweepAt) this.armSweep(deadline);
     c.socket.write(this.request);
   }
 
   private connect(): Conn {
+    this.connectionsOpened++;
     const c = new Conn();
     let socket: net.Socket;
     if (this.secure) {

@@ -353,24 +353,27 @@ export class World {
     if (d.restartTimer) { clearTimeout(d.restartTimer); d.restartTimer = undefined; }
     const was = d.active;
     d.active = false;
-    this.onEvent(how === 'stop' ? 'daemon.stopped' : 'daemon.killed', { instanceId: inst.id, node: inst.spec.name, daemon: name, wasActive: was });
+    const restarts = how === 'kill' && was && d.restart !== 'no';
+    this.onEvent(how === 'stop' ? 'daemon.stopped' : 'daemon.killed', { instanceId: inst.id, node: inst.spec.name, daemon: name, wasActive: was, ...(restarts ? { restartSec: d.restartSec } : {}) });
     // systemd: Restart=on-failure/always restarts after a signal death, never after `systemctl stop`.
-    if (how === 'kill' && was && d.restart !== 'no') {
+    if (restarts) {
+      const due = performance.now() + d.restartSec * 1000;
       d.restartTimer = setTimeout(() => {
         d.restartTimer = undefined;
-        if (inst.state === 'running' && !d.active) this.daemonStart(inst, name, 'systemd-restart-policy');
+        // how late this process's timer fired (a busy machine): the world log says so, so the gap can be checked exactly
+        if (inst.state === 'running' && !d.active) this.daemonStart(inst, name, 'systemd-restart-policy', { timerLateMs: Math.max(0, performance.now() - due) });
       }, d.restartSec * 1000);
     }
   }
 
-  daemonStart(inst: Instance, name: DaemonName, cause: string): void {
+  daemonStart(inst: Instance, name: DaemonName, cause: string, extra: Record<string, unknown> = {}): void {
     const d = inst.daemons.get(name);
     if (!d) throw new Error(`no daemon ${name}`);
     if (d.restartTimer) { clearTimeout(d.restartTimer); d.restartTimer = undefined; }
     if (d.active) return;
     d.active = true;
     d.pid = this.nextPid++;
-    this.onEvent('daemon.started', { instanceId: inst.id, node: inst.spec.name, daemon: name, cause });
+    this.onEvent('daemon.started', { instanceId: inst.id, node: inst.spec.name, daemon: name, cause, ...extra });
   }
 
   describeDaemons(inst: Instance): Record<string, { active: boolean; pid: number }> {

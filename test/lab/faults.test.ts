@@ -95,8 +95,10 @@ describe('faults on the lab', function () {
   });
 
   it('daemon-kill in kill mode leaves the restart to systemd (kubelet back within 5 s)', async () => {
+    const mark = Date.now();
     await runAndCheck({ kind: 'daemon-kill', daemon: 'kubelet', mode: 'kill', zone: 'us-east-1c', duration: '7s' }, async () => {
-      await new Promise((r) => setTimeout(r, 6500));
+      // hold until systemd's restart happened (RestartSec=5), however loaded the machine, before the revert could start it
+      await eventually('kubelet restarted by its Restart= policy', 30_000, async () => lab.world.read().some((e) => Date.parse(e.time) >= mark && e.event === 'daemon.started' && e.cause === 'systemd-restart-policy'));
     }, (events) => {
       expect(events.filter((e) => e.event === 'daemon.killed')).to.have.length(1);
       expect(events.filter((e) => e.event === 'daemon.started' && e.cause === 'systemd-restart-policy')).to.have.length(1);
@@ -206,7 +208,9 @@ describe('faults on the lab', function () {
     // A slow revert, so the second Ctrl-C lands while it runs.
     await aws.control('POST', 'faults', { service: 'ec2', action: 'ReplaceNetworkAclAssociation', kind: 'latency', latencyMs: 1500 });
     child.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 300));
+    // the second Ctrl-C once the revert has begun (each swap back takes 1.5 s, so it is still running)
+    await eventually('the revert started', 30_000, async () => (err.includes('SIGINT: reverting the fault now') ? true : undefined), 20);
+    expect(err, 'the revert finished before the second SIGINT').to.not.contain('deleted black-hole ACL');
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
     expect(code).to.equal(ExitCode.Aborted);

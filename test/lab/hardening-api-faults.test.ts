@@ -13,7 +13,6 @@ import { apiserverStart, apiserverStop } from '../../lab/cluster.js';
 import { REPO_ROOT } from '../../lab/paths.js';
 import { ExitCode } from '../../harness/exit-codes.js';
 import { Journal } from '../../harness/journal.js';
-import { sweep } from '../../harness/recover.js';
 import { gapLines, type ReportV1 } from '../../harness/report/index.js';
 import { apiserverOutages, judgeGaps } from '../../harness/slo/gaps.js';
 import { analyze } from '../../harness/slo/analyze.js';
@@ -151,17 +150,10 @@ describe('hardening: API faults', function () {
         console.log(`      ${calls.length} AWS calls, ${hit.length} answered with throttling/5xx, ${(r.stderr.match(/retrying after/g) ?? []).length} retries; the CLI ran ${((Date.now() - mark) / 1000).toFixed(1)} s, exit ${r.code}`);
         expect(hit.length, 'the lab injected errors into this run').to.be.at.least(1);
         expect(r.stderr, 'the harness retried').to.contain('retrying after');
-        expect([ExitCode.Ok, ExitCode.RevertIncomplete], `${name}: exit ${r.code}\n${r.stderr.slice(-3000)}`).to.include(r.code);
+        // 30 % of calls fail, but 15 retries a call and three revert passes make a leftover a
+        // (1 − 0.3^16)-unlikely event: the run must inject, revert completely and exit 0.
+        expect(r.code, `${name}: exit ${r.code}\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-3000)}`).to.equal(ExitCode.Ok);
         const left = await leftovers(aws, t);
-        if (r.code === ExitCode.RevertIncomplete) {
-          // Retries exhausted: the run must say exactly what is left, and it must really be left.
-          expect(r.stdout).to.contain('REVERT INCOMPLETE');
-          expect(left, 'exit 5 names something the world still shows').to.not.deep.equal([]);
-          const rep = await sweep({ aws: t.aws, kube: t.kube, stateDir: dir, cluster: t.guard.cluster, act: true, log: () => {} });
-          expect(rep.leftovers).to.deep.equal([]);
-          expect(await leftovers(aws, t)).to.deep.equal([]);
-          return;
-        }
         expect(left, `${name}: nothing left`).to.deep.equal([]);
         const file = /journal (\S+\.jsonl)/.exec(r.stdout)?.[1];
         expect(file, r.stdout).to.be.a('string');

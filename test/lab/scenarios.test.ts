@@ -63,33 +63,45 @@ describe('scenarios end to end on the lab', function () {
   let lab: TestLab;
   before(() => { lab = testLab(); });
 
-  it('`chaos gate` runs the five scenarios, each passes its SLOs, and every report agrees with the terminal', async () => {
-    const dir = tempStateDir();
-    const r = await runCli(['gate', '--state-dir', tempStateDir(), '--report-dir', dir, '--seed', '11'], {}, 1_100_000);
-    const tail = `${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`;
-    expect(r.code, tail).to.equal(ExitCode.Ok);
-    expect(r.stdout).to.contain(`gate default: ${FIVE.map((n) => `${n} 0`).join(', ')} → exit 0`);
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-    try {
-      const page = await browser.newPage();
-      for (const name of FIVE) {
+  describe('`chaos gate` (the five scenarios, one after the other)', function () {
+    let dir: string;
+    let r: CliResult;
+    let browser: import('playwright-core').Browser;
+    let page: import('playwright-core').Page;
+    before(async function () {
+      dir = tempStateDir();
+      r = await runCli(['gate', '--state-dir', tempStateDir(), '--report-dir', dir, '--seed', '11'], {}, 1_100_000);
+      const { chromium } = await import('playwright-core');
+      browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+      page = await browser.newPage();
+    });
+    after(async () => { await browser?.close(); });
+
+    it('exits 0 and says each scenario passed', () => {
+      expect(r.code, `${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`).to.equal(ExitCode.Ok);
+      expect(r.stdout).to.contain(`gate default: ${FIVE.map((n) => `${n} 0`).join(', ')} → exit 0`);
+    });
+
+    for (const name of FIVE) {
+      it(`${name}: passes its SLOs, and its four report files agree with the terminal`, async () => {
         // the terminal printed each scenario's section; check its files against that section
-        const section = r.stdout.slice(r.stdout.indexOf(`scenario ${name}: `));
+        const at = r.stdout.indexOf(`scenario ${name}: `);
+        expect(at, `no section for ${name} in the gate's output`).to.be.at.least(0);
+        const section = r.stdout.slice(at);
         const rep = await checkReportFiles(path.join(dir, name), section.slice(0, section.indexOf('report:')), page);
-        expect(rep.verdict, name).to.equal('pass');
         console.log(`      ${name}: ${rep.slos.map((s) => `${s.name} ${formatMeasured(s)}`).join(' · ')}`);
-      }
-    } finally {
-      await browser.close();
+        expect(rep.verdict, `${name}: ${rep.slos.filter((s) => !s.pass).map((s) => `${s.name}: ${s.objective} — measured ${formatMeasured(s)}`).join('; ')}`).to.equal('pass');
+      });
     }
-    const combined = parseJunit(fs.readFileSync(path.join(dir, 'junit.xml'), 'utf8'));
-    expect(arr(combined.testsuites.testsuite).map((s) => s.name)).to.deep.equal(FIVE);
-    expect(fs.readFileSync(path.join(dir, 'summary.md'), 'utf8')).to.contain('## Chaos gate `default`: PASS');
-    // the fault windows are marked with Kubernetes Events on the nodes and the Deployment
-    const events = (await lab.kube.core.listEventForAllNamespaces({})).items.filter((e) => e.source?.component === 'k8s-chaos-harness');
-    const reasons = new Set(events.map((e) => `${e.reason}/${e.involvedObject.kind}`));
-    for (const want of ['ChaosFaultInjected/Node', 'ChaosFaultReverted/Node', 'ChaosFaultInjected/Deployment', 'ChaosFaultReverted/Deployment']) expect(reasons.has(want), want).to.equal(true);
+
+    it('writes one combined junit.xml and summary.md, and marks the fault windows with Kubernetes Events', async () => {
+      const combined = parseJunit(fs.readFileSync(path.join(dir, 'junit.xml'), 'utf8'));
+      expect(arr(combined.testsuites.testsuite).map((s) => s.name)).to.deep.equal(FIVE);
+      expect(fs.readFileSync(path.join(dir, 'summary.md'), 'utf8')).to.contain('## Chaos gate `default`: PASS');
+      const events = (await lab.kube.core.listEventForAllNamespaces({})).items.filter((e) => e.source?.component === 'k8s-chaos-harness');
+      const reasons = new Set(events.map((e) => `${e.reason}/${e.involvedObject.kind}`));
+      for (const want of ['ChaosFaultInjected/Node', 'ChaosFaultReverted/Node', 'ChaosFaultInjected/Deployment', 'ChaosFaultReverted/Deployment']) expect(reasons.has(want), want).to.equal(true);
+    });
   });
 
   it('a gate with an unmeetable SLO exits 1 and names the breached SLO', async () => {

@@ -56,11 +56,14 @@ describe('harness units', () => {
     expect(() => checkZoneBlastRadius('us-east-1c', all, limits)).to.throw(/no cluster node is in zone us-east-1c/);
     expect(() => checkZoneBlastRadius('us-east-1a', all.slice(0, 2), limits)).to.throw(/one zone only/);
     expect(() => checkZoneBlastRadius('us-east-1a', [...all.slice(0, 2), node('b1', 'us-east-1b', false)], limits)).to.throw(/no Ready node outside/);
+    let thrown: unknown;
     try {
       checkNodeBlastRadius(all, all, limits);
     } catch (err) {
-      expect((err as HarnessError).exitCode).to.equal(ExitCode.Invalid);
+      thrown = err;
     }
+    expect(thrown, 'taking every Ready node must be refused').to.be.instanceOf(HarnessError);
+    expect((thrown as HarnessError).exitCode).to.equal(ExitCode.Invalid);
   });
 
   it('retries throttling, 5xx and network errors, never other 4xx', async () => {
