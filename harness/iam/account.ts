@@ -34,3 +34,20 @@ export function journalMatches(header: JournalWhere, identity: Pick<CallerIdenti
   if (header.account !== identity.account) return { match: false, reason: `${run} was written with account ${header.account}, the credentials are for account ${identity.account}` };
   return { match: true, reason: `${run}: account ${identity.account} and region ${region} match` };
 }
+
+/**
+ * Why the shipped policy would refuse to swap these subnets (az-blackhole): each must carry the
+ * cluster tag kubernetes.io/cluster/NAME = owned | shared and, when the policy pins the VPC, lie in it.
+ * Empty when every swap is allowed; the fault's plan can refuse (exit 2) before anything is touched
+ * instead of meeting AccessDenied halfway through.
+ */
+export function subnetPolicyProblems(subnets: ReadonlyArray<{ id: string; vpcId: string; tags: Record<string, string> }>, cluster: string, vpcId?: string): string[] {
+  const key = `kubernetes.io/cluster/${cluster}`;
+  const out: string[] = [];
+  for (const s of subnets) {
+    const v = s.tags[key];
+    if (v !== 'owned' && v !== 'shared') out.push(`subnet ${s.id} lacks the tag ${key}=shared (or owned), which the IAM policy requires to swap its network ACL`);
+    if (vpcId && s.vpcId !== vpcId) out.push(`subnet ${s.id} is in ${s.vpcId}, not the cluster VPC ${vpcId} the IAM policy is pinned to`);
+  }
+  return out;
+}

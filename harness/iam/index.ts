@@ -5,7 +5,7 @@
 import { AZ_BLACKHOLE, COMMON, DAEMON_KILL, fill, INSTALL_DOCUMENTS, NODE_STOP, type IamStatement } from './statements.js';
 
 export * from './statements.js';
-export { checkAccount, journalMatches, type JournalMatch, type JournalWhere } from './account.js';
+export { checkAccount, journalMatches, subnetPolicyProblems, type JournalMatch, type JournalWhere } from './account.js';
 
 export interface PolicyDoc { Version: string; Statement: Array<{ Sid: string; Effect: string; Action: string[]; Resource: string | string[]; Condition?: unknown }> }
 

@@ -315,7 +315,7 @@ export const INSTALL_GROUP: IamGroup = { name: 'install-documents', statements: 
 
 /**
  * Statements that change something and carry no Condition, each with why: their Resource names the
- * exact resources (a VPC, three documents), which is tighter than any condition could make it.
+ * exact resources (the cluster VPC; the installer's three documents).
  */
 export const UNCONDITIONED_BY_DESIGN: Record<string, string> = {
   CreateAclsInClusterVpcOnly: 'the resource is the cluster VPC by ARN (with --vpc); the new ACL itself is conditioned by CreateAclsOnlyWithHarnessTags',

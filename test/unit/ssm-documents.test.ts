@@ -12,7 +12,7 @@ import {
   DAEMONS, DOCUMENT_NAMES, HARNESS_DOCUMENTS, daemonFaultCall, daemonRestoreCall, harnessDocument, parameterProblems, renderScript, restoreFixCommand, sameDocumentContent,
 } from '../../harness/aws/ssm-documents.js';
 import { timerUnit } from '../../harness/faults/daemon-kill.js';
-import { checkAccount, journalMatches } from '../../harness/iam/index.js';
+import { checkAccount, journalMatches, subnetPolicyProblems } from '../../harness/iam/index.js';
 import { ExitCode, HarnessError } from '../../harness/exit-codes.js';
 
 const STUBS: Record<string, string> = {
@@ -190,5 +190,14 @@ describe('account checks', () => {
     const old = journalMatches({ region: 'us-east-1' }, me, 'us-east-1');
     expect(old.match).to.equal(true);
     expect(old.reason).to.contain('predates');
+  });
+
+  it('subnetPolicyProblems: the subnets the policy would refuse to swap, before anything is touched', () => {
+    const ok = { id: 'subnet-1', vpcId: 'vpc-1', tags: { 'kubernetes.io/cluster/prod': 'shared' } };
+    expect(subnetPolicyProblems([ok, { ...ok, id: 'subnet-2', tags: { 'kubernetes.io/cluster/prod': 'owned' } }], 'prod', 'vpc-1')).to.deep.equal([]);
+    expect(subnetPolicyProblems([{ ...ok, tags: {} }], 'prod')[0]).to.contain('subnet-1 lacks the tag kubernetes.io/cluster/prod');
+    expect(subnetPolicyProblems([{ ...ok, tags: { 'kubernetes.io/cluster/other': 'shared' } }], 'prod')).to.have.length(1);
+    expect(subnetPolicyProblems([{ ...ok, vpcId: 'vpc-2' }], 'prod', 'vpc-1')[0]).to.contain('not the cluster VPC vpc-1');
+    expect(subnetPolicyProblems([{ ...ok, vpcId: 'vpc-2' }], 'prod')).to.deep.equal([]);
   });
 });
