@@ -7,18 +7,23 @@ import {
   DescribeNetworkAclsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client, ReplaceNetworkAclAssociationCommand,
   StartInstancesCommand, StopInstancesCommand, type Filter,
 } from '@aws-sdk/client-ec2';
-import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  CreateDocumentCommand, DescribeDocumentCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetDocumentCommand, SendCommandCommand,
+  SSMClient, UpdateDocumentCommand, UpdateDocumentDefaultVersionCommand,
+} from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, ResumeProcessesCommand, SuspendProcessesCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { invalid } from '../exit-codes.js';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.js';
+import { HARNESS_DOCUMENTS, sameDocumentContent, type HarnessDocument } from './ssm-documents.js';
 
 export { isRetryable, withRetry, DEFAULT_RETRY, type RetryOptions } from './retry.js';
 
 export type TargetKind = 'lab' | 'aws';
 
-export interface AwsClients { ec2: EC2Client; ssm: SSMClient; asg: AutoScalingClient }
+export interface AwsClients { ec2: EC2Client; ssm: SSMClient; asg: AutoScalingClient; /** the account check (callerIdentity); makeClients always sets it */ sts?: STSClient }
 
 export interface ApiCall { time: string; action: string; ok: boolean; error?: string; ms: number; dryRun?: boolean }
 
@@ -54,7 +59,7 @@ export function makeClients(o: MakeClientsOptions): AwsClients {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // maxAttempts 1: retries are ours (p-retry), so they are counted, logged and bounded in one place.
   const cfg = { region: o.region, maxAttempts: 1, ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.credentials ? { credentials: o.credentials } : {}) };
-  return { ec2: new EC2Client(cfg), ssm: new SSMClient(cfg), asg: new AutoScalingClient(cfg) };
+  return { ec2: new EC2Client(cfg), ssm: new SSMClient(cfg), asg: new AutoScalingClient(cfg), sts: new STSClient(cfg) };
 }
 
 export interface InstanceInfo {
@@ -70,6 +75,18 @@ export interface InstanceInfo {
 
 export interface SubnetInfo { id: string; vpcId: string; zone: string; tags: Record<string, string> }
 export interface AclInfo { id: string; vpcId: string; isDefault: boolean; associations: Array<{ id: string; subnetId: string }>; tags: Record<string, string> }
+/** Who the credentials are (STS GetCallerIdentity). */
+export interface CallerIdentity { account: string; arn: string; userId: string }
+
+/** What installDocuments did (or, with dryRun, would do) for one harness document. */
+export interface DocumentInstall {
+  name: string;
+  action: 'created' | 'updated' | 'unchanged' | 'missing' | 'differs';
+  /** the default version after the call (before it, for dryRun) */
+  version?: string;
+  detail: string;
+}
+
 export interface InvocationInfo { status: string; statusDetails?: string; responseCode?: number; stdout: string; stderr: string }
 
 const tagMap = (tags: Array<{ Key?: string; Value?: string }> | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
@@ -113,6 +130,16 @@ export class Aws {
       throw err;
     }
     throw new Error(`${action} with DryRun=true did not answer DryRunOperation`);
+  }
+
+  // ---- STS ----
+  /** The account, ARN and user id of the credentials in use: checked (checkAccount) before anything. */
+  async callerIdentity(): Promise<CallerIdentity> {
+    const sts = this.clients.sts;
+    if (!sts) throw new Error('no STS client: build the clients with makeClients()');
+    const r = await this.call('sts:GetCallerIdentity', () => sts.send(new GetCallerIdentityCommand({})));
+    if (!r.Account || !r.Arn) throw new Error('STS GetCallerIdentity answered without an Account or Arn');
+    return { account: r.Account, arn: r.Arn, userId: r.UserId ?? '' };
   }
 
   // ---- EC2 ----
@@ -267,6 +294,70 @@ export class Aws {
       Parameters: { commands, executionTimeout: [String(executionTimeoutSeconds)] },
     })));
     return r.Command!.CommandId!;
+  }
+
+  /**
+   * Runs one of the harness's own SSM documents (harness/aws/ssm-documents.ts) on ≤ 50 instances; the
+   * document's default version, the parameters as given (SSM validates them against the document's
+   * allowedValues/allowedPattern) plus executionTimeout. Returns the command id.
+   */
+  async sendDocument(ids: string[], documentName: string, parameters: Record<string, string>, comment: string, timeoutSeconds: number): Promise<string> {
+    if (ids.length > 50) throw new Error(`SendCommand takes at most 50 instance ids, got ${ids.length}`);
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) throw new Error(`sendDocument: timeoutSeconds must be a positive integer, got ${timeoutSeconds}`);
+    const params: Record<string, string[]> = Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, [v]]));
+    params.executionTimeout ??= [String(timeoutSeconds)];
+    const r = await this.call('ssm:SendCommand', () => this.clients.ssm.send(new SendCommandCommand({
+      InstanceIds: ids, DocumentName: documentName, DocumentVersion: '$DEFAULT', Comment: comment.slice(0, 100), TimeoutSeconds: 60, Parameters: params,
+    })));
+    return r.Command!.CommandId!;
+  }
+
+  /**
+   * Makes the account's copies of the harness's SSM documents match harness/aws/ssm-documents.ts:
+   * creates a missing one, updates one whose default version differs (a new version, made the
+   * default), leaves an equal one alone, and says which. With dryRun only reads (DescribeDocument,
+   * GetDocument) and reports missing / differs / unchanged: what daemon-kill checks before it runs.
+   */
+  async installDocuments(opts: { dryRun?: boolean; documents?: readonly HarnessDocument[] } = {}): Promise<DocumentInstall[]> {
+    const out: DocumentInstall[] = [];
+    for (const d of opts.documents ?? HARNESS_DOCUMENTS) out.push(await this.installDocument(d, opts.dryRun ?? false));
+    return out;
+  }
+
+  private async installDocument(d: HarnessDocument, dryRun: boolean): Promise<DocumentInstall> {
+    const ssm = this.clients.ssm;
+    let desc;
+    try {
+      desc = (await this.call('ssm:DescribeDocument', () => ssm.send(new DescribeDocumentCommand({ Name: d.name })))).Document;
+    } catch (err) {
+      if ((err as Error).name !== 'InvalidDocument') throw err;
+    }
+    if (!desc) {
+      if (dryRun) return { name: d.name, action: 'missing', detail: `${d.name} is not in the account (run: npm run chaos -- install-documents)` };
+      const c = await this.call('ssm:CreateDocument', () => ssm.send(new CreateDocumentCommand({ Name: d.name, Content: d.text, DocumentType: 'Command', DocumentFormat: 'JSON' })));
+      return { name: d.name, action: 'created', version: c.DocumentDescription?.DefaultVersion ?? '1', detail: `created ${d.name} (sha256 ${d.hash.slice(0, 12)})` };
+    }
+    const same = async (version?: string) => {
+      const g = await this.call('ssm:GetDocument', () => ssm.send(new GetDocumentCommand({ Name: d.name, DocumentVersion: version, DocumentFormat: 'JSON' })));
+      try {
+        return sameDocumentContent(JSON.parse(g.Content ?? ''), d.content);
+      } catch {
+        return false;
+      }
+    };
+    const def = desc.DefaultVersion;
+    if (await same(def)) return { name: d.name, action: 'unchanged', version: def, detail: `${d.name} version ${def} matches` };
+    if (dryRun) return { name: d.name, action: 'differs', version: def, detail: `${d.name} default version ${def} differs from the harness's (run: npm run chaos -- install-documents)` };
+    // UpdateDocument refuses content equal to the latest version (DuplicateDocumentContent): when the
+    // latest already is ours (an earlier install stopped before making it the default), only switch.
+    let version = desc.LatestVersion;
+    if (!(version && version !== def && (await same(version)))) {
+      const u = await this.call('ssm:UpdateDocument', () => ssm.send(new UpdateDocumentCommand({ Name: d.name, Content: d.text, DocumentVersion: '$LATEST', DocumentFormat: 'JSON' })));
+      version = u.DocumentDescription?.DocumentVersion;
+    }
+    if (!version) throw new Error(`UpdateDocument of ${d.name} answered without a DocumentVersion`);
+    await this.call('ssm:UpdateDocumentDefaultVersion', () => ssm.send(new UpdateDocumentDefaultVersionCommand({ Name: d.name, DocumentVersion: version })));
+    return { name: d.name, action: 'updated', version, detail: `updated ${d.name}: version ${version} (sha256 ${d.hash.slice(0, 12)}) is the default now, was ${def}` };
   }
 
   /** undefined while SSM still answers InvocationDoesNotExist (right after SendCommand). */

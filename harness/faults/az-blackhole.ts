@@ -10,6 +10,7 @@ import { invalid } from '../exit-codes.js';
 import type { Journal } from '../journal.js';
 import { checkZoneBlastRadius, toTarget, verifyInstances, type TargetNode } from './targets.js';
 import { MANAGED_BY, TAG, type FaultContext, type Plan, type RevertContext, type RevertReport } from './types.js';
+import { AZ_BLACKHOLE, AZ_BLACKHOLE_REQUESTS } from '../iam/statements.js';
 import { defineFaultKind, type SweepResult } from './kind.js';
 import { durationField, durationFlag } from './schema.js';
 
@@ -89,29 +90,8 @@ export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources
     { field: 'scope', flag: '--scope <scope>', help: 'subnets holding nodes, or every subnet of the zone', choices: ['nodes', 'zone'] },
     durationFlag,
   ],
-  iam: [
-    {
-      Sid: 'CreateHarnessAclOnlyWithHarnessTags',
-      Effect: 'Allow',
-      Action: ['ec2:CreateNetworkAcl', 'ec2:CreateTags'],
-      Resource: ['arn:aws:ec2:*:*:network-acl/*', 'arn:aws:ec2:*:*:vpc/*'],
-      Condition: { StringEquals: { 'aws:RequestTag/chaos:managed-by': 'k8s-chaos-harness', 'aws:RequestTag/chaos:cluster': '${ClusterName}' } },
-    },
-    {
-      Sid: 'SwapSubnetsOnlyOntoOrOffHarnessAcls',
-      Effect: 'Allow',
-      Action: ['ec2:ReplaceNetworkAclAssociation'],
-      Resource: ['arn:aws:ec2:*:*:network-acl/*', 'arn:aws:ec2:*:*:subnet/*'],
-      Condition: { StringEqualsIfExists: { 'aws:ResourceTag/kubernetes.io/cluster/${ClusterName}': 'shared' } },
-    },
-    {
-      Sid: 'DeleteOnlyHarnessAcls',
-      Effect: 'Allow',
-      Action: ['ec2:DeleteNetworkAcl'],
-      Resource: 'arn:aws:ec2:*:*:network-acl/*',
-      Condition: { StringEquals: { 'aws:ResourceTag/chaos:managed-by': 'k8s-chaos-harness', 'aws:ResourceTag/chaos:cluster': '${ClusterName}' } },
-    },
-  ],
+  iam: AZ_BLACKHOLE,
+  iamRequests: AZ_BLACKHOLE_REQUESTS,
   rbac: [{ scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }, { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
 
   async plan(ctx, spec) {

@@ -6,14 +6,9 @@ import type { z } from 'zod';
 import type { Journal } from '../journal.js';
 import type { FaultContext, Leftover, Plan, RevertContext, RevertReport } from './types.js';
 
-/** An IAM policy statement; `${ClusterName}` is filled in by `chaos iam-policy --cluster NAME`. */
-export interface IamStatement {
-  Sid: string;
-  Effect: 'Allow' | 'Deny';
-  Action: string[];
-  Resource: string | string[];
-  Condition?: Record<string, Record<string, string | string[] | boolean>>;
-}
+import type { IamRequest, IamStatement } from '../iam/statements.js';
+
+export type { IamRequest, IamStatement };
 
 /** A Kubernetes RBAC rule the kind needs (`scope`: cluster-wide, or in the workloads' namespaces). */
 export interface RbacRule { scope: 'cluster' | 'namespace'; apiGroups: string[]; resources: string[]; verbs: string[] }
@@ -65,8 +60,10 @@ export interface FaultKind<S extends { kind: string; duration: number } = { kind
   readonly schema: z.ZodType<S>;
   /** `chaos fault <kind>` flags; each sets one spec field */
   readonly flags: FaultFlag[];
-  /** the IAM statements this kind needs (beside the shared read-only discovery) */
+  /** the IAM statements this kind needs (beside COMMON; placeholders filled by `chaos iam-policy`) */
   readonly iam: IamStatement[];
+  /** every AWS request the kind makes (plan, dry run, inject, revert, recover): the IAM simulator test proves each is allowed */
+  readonly iamRequests: IamRequest[];
   /** the Kubernetes RBAC it needs (beside the observer's reads) */
   readonly rbac: RbacRule[];
   /** resolve targets and check limits: touches nothing, throws exit-2 errors; the plan is a value */

@@ -6,6 +6,7 @@ import { formatDuration } from '../duration.js';
 import { chooseNodes, verifyInstances, workloadHosts, type TargetNode } from './targets.js';
 import { TAG, until, type RevertContext, type RevertReport } from './types.js';
 import type { Journal } from '../journal.js';
+import { NODE_STOP, NODE_STOP_REQUESTS } from '../iam/statements.js';
 import { defineFaultKind, type SweepResult } from './kind.js';
 import { durationField, durationFlag, selectionFields, selectionFlags } from './schema.js';
 
@@ -32,22 +33,8 @@ export const nodeStop = defineFaultKind<NodeStopSpec, NodeStopResources>({
   schema: NodeStopSpec,
   flags: [...selectionFlags, durationFlag,
     { field: 'asg', flag: '--asg <mode>', help: 'suspend Auto Scaling health checks, or expect a replacement', choices: ['suspend', 'expect-replacement'] }],
-  iam: [
-    {
-      Sid: 'StopStartTagClusterNodesOnly',
-      Effect: 'Allow',
-      Action: ['ec2:StopInstances', 'ec2:StartInstances', 'ec2:CreateTags', 'ec2:DeleteTags'],
-      Resource: 'arn:aws:ec2:*:*:instance/*',
-      Condition: { StringLike: { 'aws:ResourceTag/kubernetes.io/cluster/${ClusterName}': ['owned', 'shared'] } },
-    },
-    {
-      Sid: 'SuspendResumeHealthChecksOfClusterGroups',
-      Effect: 'Allow',
-      Action: ['autoscaling:SuspendProcesses', 'autoscaling:ResumeProcesses'],
-      Resource: '*',
-      Condition: { StringLike: { 'aws:ResourceTag/kubernetes.io/cluster/${ClusterName}': ['owned', 'shared'] } },
-    },
-  ],
+  iam: NODE_STOP,
+  iamRequests: NODE_STOP_REQUESTS,
   rbac: [{ scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
 
   async plan(ctx, spec) {

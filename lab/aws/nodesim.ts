@@ -65,6 +65,14 @@ export class NodeSim {
     let out = '';
     let code = 0;
     for (const u of units) {
+      if (u.endsWith('.timer')) {
+        // transient timers made by systemd-run: is-active (waiting = active), stop (cancels it)
+        const name = u.slice(0, -'.timer'.length);
+        const h = inst.transientUnits.get(name);
+        if (verb === 'is-active') { if (!quiet) out += h ? 'active\n' : 'inactive\n'; if (!h) code = 3; continue; }
+        if (verb === 'stop') { if (h) { clearTimeout(h); inst.transientUnits.delete(name); this.world.onEvent('node.timer.stopped', { instanceId: inst.id, node: inst.spec.name, unit: name }); } continue; }
+        return fail(`Unknown command verb ${verb} for ${u} in the lab (is-active and stop only).`);
+      }
       const d = this.unit(inst, u);
       if (typeof d !== 'string') {
         if (verb === 'is-active') { out += quiet ? '' : 'inactive\n'; code = 3; continue; }

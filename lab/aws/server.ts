@@ -1,16 +1,18 @@
-// The lab's AWS endpoint on 127.0.0.1: EC2 and Auto Scaling (Query protocol, XML) and SSM (JSON 1.1)
-// on one port, told apart the way AWS's own front ends are (X-Amz-Target for JSON, Version for
-// Query). `/_lab/*` is the test control: injected throttling, 5xx answers and latency, a lab IAM
+// The lab's AWS endpoint on 127.0.0.1: EC2, Auto Scaling and STS (Query protocol, XML) and SSM (JSON
+// 1.1) on one port, told apart the way AWS's own front ends are (X-Amz-Target for JSON; for Query the
+// service in the SigV4 credential scope, `sts`, else the Version: 2011-06-15 STS, 2011-01-01 Auto
+// Scaling, otherwise EC2). `/_lab/*` is the test control: injected throttling, 5xx answers and latency, a lab IAM
 // deny list, and a world snapshot.
 import http from 'node:http';
 import { AwsError, ec2Error, ec2Response, parseQuery, queryError, queryResponse, requestId } from './wire.js';
 import { ec2Handlers } from './ec2.js';
 import { asgHandlers } from './autoscaling.js';
+import { labAccountId, labIdentity, signedService, stsError, stsHandle, stsResponse } from './sts.js';
 import type { World } from './model.js';
 import type { Ssm } from './ssm.js';
 
 export interface FaultRule {
-  service: 'ec2' | 'ssm' | 'autoscaling' | '*';
+  service: 'ec2' | 'ssm' | 'autoscaling' | 'sts' | '*';
   action: string;
   kind: 'throttle' | '5xx' | 'latency';
   latencyMs?: number;
@@ -44,11 +46,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function injected(service: string, kind: FaultRule['kind']): AwsError {
   if (kind === 'throttle') {
     if (service === 'ec2') return new AwsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
-    if (service === 'autoscaling') return new AwsError('Throttling', 'Rate exceeded', 400);
+    if (service === 'autoscaling' || service === 'sts') return new AwsError('Throttling', 'Rate exceeded', 400);
     return new AwsError('ThrottlingException', 'Rate exceeded', 400);
   }
   if (service === 'ec2') return new AwsError('InternalError', 'An internal error has occurred', 500);
-  if (service === 'autoscaling') return new AwsError('InternalFailure', 'An internal error has occurred', 500);
+  if (service === 'autoscaling' || service === 'sts') return new AwsError('InternalFailure', 'An internal error has occurred', 500);
   return new AwsError('InternalServerError', 'An internal error has occurred', 500);
 }
 
@@ -57,6 +59,7 @@ export function createAwsEndpoint(world: World, ssm: Ssm, snapshot: () => unknow
   const denied = new Set<string>();
   const calls: CallRecord[] = [];
   const ec2 = ec2Handlers(denied);
+  const identity = labIdentity(labAccountId());
 
   async function applyFaults(service: string, action: string): Promise<void> {
     for (const f of [...faults]) {
@@ -130,7 +133,8 @@ export function createAwsEndpoint(world: World, ssm: Ssm, snapshot: () => unknow
     const p = parseQuery(body || url.search.slice(1));
     const action = p.get('Action') ?? '';
     const version = p.get('Version') ?? '';
-    const service = version === '2011-01-01' ? 'autoscaling' : 'ec2';
+    const signedFor = signedService(req.headers.authorization);
+    const service = signedFor === 'sts' || (!signedFor && version === '2011-06-15') ? 'sts' : version === '2011-01-01' ? 'autoscaling' : 'ec2';
     const dryRun = (p.get('DryRun') ?? '').toLowerCase() === 'true';
     const send = (code: number, xmlText: string) => {
       res.writeHead(code, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': reqId });
@@ -144,6 +148,11 @@ export function createAwsEndpoint(world: World, ssm: Ssm, snapshot: () => unknow
         const out = h(world, p);
         calls.push({ time: new Date().toISOString(), service, action, status: 200 });
         send(200, ec2Response(action, out, reqId));
+      } else if (service === 'sts') {
+        await applyFaults('sts', action);
+        const out = stsHandle(action, p, identity);
+        calls.push({ time: new Date().toISOString(), service, action, status: 200 });
+        send(200, stsResponse(action, out, reqId));
       } else {
         const h = asgHandlers[action];
         if (!h) throw new AwsError('InvalidAction', `The action ${action || '(none)'} is not valid for this web service.`);
@@ -156,7 +165,7 @@ export function createAwsEndpoint(world: World, ssm: Ssm, snapshot: () => unknow
     } catch (err) {
       const e = err instanceof AwsError ? err : new AwsError(service === 'ec2' ? 'InternalError' : 'InternalFailure', String(err), 500);
       calls.push({ time: new Date().toISOString(), service, action, status: e.status, error: e.code, dryRun });
-      send(e.status, service === 'ec2' ? ec2Error(e, reqId) : queryError(e, reqId));
+      send(e.status, service === 'ec2' ? ec2Error(e, reqId) : service === 'sts' ? stsError(e, reqId) : queryError(e, reqId));
     }
     if (calls.length > 20000) calls.splice(0, calls.length - 10000);
   });

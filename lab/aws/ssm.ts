@@ -1,9 +1,14 @@
 // SSM (JSON 1.1, X-Amz-Target AmazonSSM.*): instance registration and Run Command with the
-// AWS-RunShellScript document. Scripts really run, in the sandbox (sandbox.ts), against the node.
+// AWS-RunShellScript document or the account's own Command documents (ssm-documents.ts: Create /
+// Describe / Get / UpdateDocument, parameters validated, {{ }} substituted). Scripts really run, in the
+// sandbox (sandbox.ts), against the node.
 import { randomUUID, randomBytes } from 'node:crypto';
 import { AwsError } from './wire.js';
 import type { Instance, World } from './model.js';
 import { runScript, type SandboxLayout } from './sandbox.js';
+import { DocumentStore, type StepPlan } from './ssm-documents.js';
+import { HARNESS_DOCUMENTS } from '../../harness/aws/ssm-documents.js';
+import { labAccountId } from './sts.js';
 
 type Json = Record<string, unknown>;
 
@@ -29,7 +34,10 @@ interface Command {
   instanceIds: string[];
   requestedAt: Date;
   timeoutSeconds: number;
-  executionTimeout: number;
+  /** '$DEFAULT' for AWS-RunShellScript, the version number run for an own document */
+  documentVersion: string;
+  /** the aws:runShellScript steps, in order; a failing step ends the invocation */
+  steps: StepPlan[];
   invocations: Map<string, Invocation>;
 }
 
@@ -43,8 +51,13 @@ function str(v: unknown, field: string): string {
 export class Ssm {
   readonly commands = new Map<string, Command>();
   readonly nodeToken = randomBytes(16).toString('hex');
+  readonly documents = new DocumentStore(labAccountId());
 
-  constructor(private readonly world: World, private readonly sandbox: SandboxLayout) {}
+  constructor(private readonly world: World, private readonly sandbox: SandboxLayout) {
+    // The account's admin installed the harness's documents (examples/iam/chaos-harness.yaml or
+    // `chaos install-documents`): the run role may use them, never create them.
+    for (const d of HARNESS_DOCUMENTS) this.documents.create({ Name: d.name, Content: d.text, DocumentType: 'Command', DocumentFormat: 'JSON' });
+  }
 
   private managed(id: string): Instance | undefined {
     const i = this.world.instances.get(id);
@@ -59,6 +72,11 @@ export class Ssm {
       case 'ListCommandInvocations': return this.listCommandInvocations(body);
       case 'ListCommands': return this.listCommands(body);
       case 'CancelCommand': return this.cancelCommand(body);
+      case 'CreateDocument': return this.documents.create(body);
+      case 'DescribeDocument': return this.documents.describe(body);
+      case 'GetDocument': return this.documents.get(body);
+      case 'UpdateDocument': return this.documents.update(body);
+      case 'UpdateDocumentDefaultVersion': return this.documents.updateDefault(body);
       default: throw new AwsError('UnknownOperationException', `Unknown operation ${op}`);
     }
   }
@@ -92,30 +110,39 @@ export class Ssm {
   }
 
   private sendCommand(body: Json): Json {
-    const doc = str(body.DocumentName, 'documentName');
-    if (doc !== 'AWS-RunShellScript') throw new AwsError('InvalidDocument', `Document ${doc} does not exist in your account (the lab knows only AWS-RunShellScript)`);
+    const docArg = str(body.DocumentName, 'documentName');
+    const builtIn = docArg === 'AWS-RunShellScript' || /^arn:aws:ssm:[a-z0-9-]*::document\/AWS-RunShellScript$/.test(docArg);
+    const own = builtIn ? undefined : this.documents.run(body);
     const ids = (body.InstanceIds as string[] | undefined) ?? [];
     if (body.Targets) throw new AwsError('InvalidParameters', 'Targets are not supported by the lab; pass InstanceIds');
     if (!ids.length) throw new AwsError('InvalidParameters', 'InstanceIds or Targets must be specified');
     if (ids.length > 50) throw new AwsError('ValidationException', `1 validation error detected: Value '[${ids.join(', ')}]' at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 50`);
     const bad = ids.filter((id) => !this.managed(id));
-    if (bad.length) throw new AwsError('InvalidInstanceId', `Instances [[${bad.join(', ')}]] not in a valid state for account 123456789012`);
-    const params = (body.Parameters as Record<string, string[]> | undefined) ?? {};
-    const commands = params.commands;
-    if (!Array.isArray(commands) || !commands.length) throw new AwsError('InvalidParameters', 'Parameter "commands" is required for AWS-RunShellScript');
-    const execTimeout = Number(params.executionTimeout?.[0] ?? 3600);
-    if (!Number.isInteger(execTimeout) || execTimeout < 1 || execTimeout > 172800) throw new AwsError('InvalidParameters', `executionTimeout ${params.executionTimeout?.[0]} is not between 1 and 172800`);
+    if (bad.length) throw new AwsError('InvalidInstanceId', `Instances [[${bad.join(', ')}]] not in a valid state for account ${labAccountId()}`);
+    let params = (body.Parameters as Record<string, string[]> | undefined) ?? {};
+    let steps: StepPlan[];
+    if (own) {
+      params = own.parameters;
+      steps = own.steps;
+    } else {
+      const commands = params.commands;
+      if (!Array.isArray(commands) || !commands.length) throw new AwsError('InvalidParameters', 'Parameter "commands" is required for AWS-RunShellScript');
+      const execTimeout = Number(params.executionTimeout?.[0] ?? 3600);
+      if (!Number.isInteger(execTimeout) || execTimeout < 1 || execTimeout > 172800) throw new AwsError('InvalidParameters', `executionTimeout ${params.executionTimeout?.[0]} is not between 1 and 172800`);
+      steps = [{ name: 'aws:runShellScript', script: commands.join('\n'), timeoutSeconds: execTimeout }];
+    }
+    const doc = own?.documentName ?? 'AWS-RunShellScript';
     const timeoutSeconds = Number(body.TimeoutSeconds ?? 3600);
     const now = new Date();
     const cmd: Command = {
       id: randomUUID(), comment: String(body.Comment ?? ''), documentName: doc, parameters: params, instanceIds: ids, requestedAt: now,
-      timeoutSeconds, executionTimeout: execTimeout, invocations: new Map(),
+      timeoutSeconds, documentVersion: own?.documentVersion ?? '$DEFAULT', steps, invocations: new Map(),
     };
     for (const id of ids) {
       cmd.invocations.set(id, { instanceId: id, status: 'Pending', statusDetails: 'Pending', responseCode: -1, stdout: '', stderr: '', visibleAt: Date.now() + this.world.t.invocationVisibleMs, requestedAt: now });
     }
     this.commands.set(cmd.id, cmd);
-    this.world.onEvent('ssm.command.sent', { commandId: cmd.id, instanceIds: ids, comment: cmd.comment });
+    this.world.onEvent('ssm.command.sent', { commandId: cmd.id, instanceIds: ids, comment: cmd.comment, documentName: doc, documentVersion: cmd.documentVersion });
     for (const inv of cmd.invocations.values()) void this.deliver(cmd, inv);
     return { Command: this.commandJson(cmd) };
   }
@@ -137,14 +164,18 @@ export class Ssm {
     inv.status = 'InProgress';
     inv.statusDetails = 'InProgress';
     inv.startedAt = new Date();
-    const run = runScript(this.sandbox, {
-      instanceId: inst.id, hostname: inst.spec.privateDnsName, token: this.nodeToken,
-      script: cmd.parameters.commands.join('\n'), timeoutMs: cmd.executionTimeout * 1000,
-    });
-    inv.cancel = run.cancel;
-    const r = await run.done;
-    inv.stdout = r.stdout;
-    inv.stderr = r.stderr;
+    let r = { stdout: '', stderr: '', code: 0, timedOut: false };
+    for (const step of cmd.steps) {
+      const run = runScript(this.sandbox, {
+        instanceId: inst.id, hostname: inst.spec.privateDnsName, token: this.nodeToken, script: step.script, timeoutMs: step.timeoutSeconds * 1000,
+      });
+      inv.cancel = run.cancel;
+      const x = await run.done;
+      r = { stdout: r.stdout + x.stdout, stderr: r.stderr + x.stderr, code: x.code, timedOut: x.timedOut };
+      inv.stdout = r.stdout;
+      inv.stderr = r.stderr;
+      if (x.code !== 0 || x.timedOut || (inv.status as Invocation['status']) === 'Cancelling') break;
+    }
     if ((inv.status as Invocation['status']) === 'Cancelling') this.finish(cmd, inv, 'Cancelled', 'Cancelled', -1);
     else if (r.timedOut) this.finish(cmd, inv, 'TimedOut', 'ExecutionTimedOut', -1);
     else this.finish(cmd, inv, r.code === 0 ? 'Success' : 'Failed', r.code === 0 ? 'Success' : 'Failed', r.code);
@@ -171,8 +202,8 @@ export class Ssm {
     const inv = c?.invocations.get(instId);
     if (!c || !inv || Date.now() < inv.visibleAt) throw new AwsError('InvocationDoesNotExist', 'An error occurred (InvocationDoesNotExist) when calling the GetCommandInvocation operation');
     return {
-      CommandId: c.id, InstanceId: inv.instanceId, Comment: c.comment, DocumentName: c.documentName, DocumentVersion: '$DEFAULT',
-      PluginName: 'aws:runShellScript', ResponseCode: inv.responseCode,
+      CommandId: c.id, InstanceId: inv.instanceId, Comment: c.comment, DocumentName: c.documentName, DocumentVersion: c.documentVersion,
+      PluginName: c.steps[0].name, ResponseCode: inv.responseCode,
       ExecutionStartDateTime: inv.startedAt?.toISOString() ?? '', ExecutionEndDateTime: inv.endedAt?.toISOString() ?? '',
       ExecutionElapsedTime: inv.startedAt ? elapsed(inv.startedAt, inv.endedAt ?? new Date()) : '',
       Status: inv.status, StatusDetails: inv.statusDetails,
@@ -186,10 +217,10 @@ export class Ssm {
     const inst = this.world.instances.get(inv.instanceId);
     return {
       CommandId: c.id, InstanceId: inv.instanceId, InstanceName: inst?.spec.privateDnsName ?? '', Comment: c.comment, DocumentName: c.documentName,
-      DocumentVersion: '$DEFAULT', RequestedDateTime: inv.requestedAt.getTime() / 1000, Status: inv.status, StatusDetails: inv.statusDetails,
+      DocumentVersion: c.documentVersion, RequestedDateTime: inv.requestedAt.getTime() / 1000, Status: inv.status, StatusDetails: inv.statusDetails,
       StandardOutputUrl: '', StandardErrorUrl: '',
       CommandPlugins: details ? [{
-        Name: 'aws:runShellScript', Status: inv.status, StatusDetails: inv.statusDetails, ResponseCode: inv.responseCode,
+        Name: c.steps[0].name, Status: inv.status, StatusDetails: inv.statusDetails, ResponseCode: inv.responseCode,
         ResponseStartDateTime: inv.startedAt ? inv.startedAt.getTime() / 1000 : undefined, ResponseFinishDateTime: inv.endedAt ? inv.endedAt.getTime() / 1000 : undefined,
         Output: (inv.stdout + inv.stderr).slice(0, 2500),
       }] : [],
@@ -218,7 +249,7 @@ export class Ssm {
   private commandJson(c: Command): Json {
     const invs = [...c.invocations.values()];
     return {
-      CommandId: c.id, DocumentName: c.documentName, DocumentVersion: '$DEFAULT', Comment: c.comment, Parameters: c.parameters,
+      CommandId: c.id, DocumentName: c.documentName, DocumentVersion: c.documentVersion, Comment: c.comment, Parameters: c.parameters,
       InstanceIds: c.instanceIds, Targets: [], RequestedDateTime: c.requestedAt.getTime() / 1000, ExpiresAfter: c.requestedAt.getTime() / 1000 + c.timeoutSeconds,
       Status: this.commandStatus(c), StatusDetails: this.commandStatus(c), TimeoutSeconds: c.timeoutSeconds,
       TargetCount: invs.length, CompletedCount: invs.filter((i) => TERMINAL.has(i.status)).length,

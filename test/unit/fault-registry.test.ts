@@ -14,7 +14,7 @@ import { durationField, durationFlag } from '../../harness/faults/schema.js';
 import { ScenarioSchema } from '../../harness/scenario.js';
 import { addFaultCommands, faultFromFlags } from '../../harness/cli.js';
 import { sweep } from '../../harness/recover.js';
-import { iamPolicy } from '../../harness/iam/index.js';
+import { iamGroups, iamPolicy } from '../../harness/iam/index.js';
 import { reportSchema } from '../../harness/report/index.js';
 import { Journal } from '../../harness/journal.js';
 import { faultArb } from '../support/fault-arb.js';
@@ -31,7 +31,8 @@ const fake = defineFaultKind<z.output<typeof FakeSpec>, FakeRes>({
   doc: { summary: 'wobbles nothing (test kind)', fields: '`level`, `duration`', effect: 'none' },
   schema: FakeSpec,
   flags: [{ field: 'level', flag: '--level <n>', help: 'how hard to wobble', parse: 'number' }, durationFlag],
-  iam: [{ Sid: 'FakeWobble', Effect: 'Allow', Action: ['ec2:WobbleInstances'], Resource: 'arn:aws:ec2:*:*:instance/*', Condition: { StringLike: { 'aws:ResourceTag/kubernetes.io/cluster/${ClusterName}': ['owned'] } } }],
+  iam: [{ Sid: 'FakeWobble', Effect: 'Allow', Action: ['ec2:WobbleInstances'], Resource: ['arn:aws:ec2:*:*:instance/*'], Condition: { StringLike: { 'aws:ResourceTag/kubernetes.io/cluster/${ClusterName}': ['owned'] } } }],
+  iamRequests: [{ what: 'wobble a cluster instance', when: ['inject'], action: 'ec2:WobbleInstances', resource: 'arn:aws:ec2:${Region}:${Account}:instance/i-0123456789abcdef0', context: { 'aws:ResourceTag/kubernetes.io/cluster/${ClusterName}': 'owned' } }],
   rbac: [],
   async plan(_ctx, spec) { return { kind: 'fake-wobble', summary: `wobble at ${spec.level}`, lines: [], calls: [], durationMs: spec.duration, resources: { level: spec.level } }; },
   async checkPermissions() { return []; },
@@ -95,6 +96,8 @@ describe('fault registry: a new kind is one module', function () {
     const st = p.Statement.find((s) => s.Sid === 'FakeWobble');
     expect(st?.Action).to.deep.equal(['ec2:WobbleInstances']);
     expect(JSON.stringify(st)).to.contain('kubernetes.io/cluster/c1').and.not.contain('${ClusterName}');
+    // and the IAM simulator test proves its declared requests with the rest
+    expect(iamGroups().find((g) => g.name === 'fake-wobble')?.requests.map((r) => r.action)).to.deep.equal(['ec2:WobbleInstances']);
     const enumOf = (s: Record<string, unknown>) => (s as { properties: { faults: { items: { properties: { kind: { enum: string[] } } } } } }).properties.faults.items.properties.kind.enum;
     expect(enumOf(reportSchema())).to.include('fake-wobble');
   });

@@ -5,7 +5,8 @@ import { describeIssues, FaultSpec } from '../../harness/faults/spec.js';
 import { checkNodeBlastRadius, checkZoneBlastRadius, pick, type TargetNode } from '../../harness/faults/targets.js';
 import { isRetryable, withRetry, checkRetryOptions } from '../../harness/aws/retry.js';
 import { checkEndpoint } from '../../harness/aws/index.js';
-import { killScript, timerUnit } from '../../harness/faults/daemon-kill.js';
+import { timerUnit } from '../../harness/faults/daemon-kill.js';
+import { daemonFaultCall, harnessDocument, renderScript } from '../../harness/aws/ssm-documents.js';
 import { allowedActions, iamPolicy } from '../../harness/iam/index.js';
 import { ExitCode, HarnessError } from '../../harness/exit-codes.js';
 
@@ -94,17 +95,18 @@ describe('harness units', () => {
     expect(() => checkEndpoint('aws', undefined)).to.not.throw();
   });
 
-  it('the daemon-kill script arms the node-local timer before it stops the daemon', () => {
+  it('the daemon-kill documents arm the node-local timer before they stop the daemon, and refuse bad parameters', () => {
     for (const mode of ['stop', 'kill'] as const) {
-      const s = killScript('kubelet', mode, 120, timerUnit('kubelet', 'chaos-x-abc123'));
-      const arm = s.findIndex((l) => l.includes('systemd-run --on-active=120s --unit=chaos-restore-kubelet-abc123 systemctl start kubelet'));
-      const act = s.findIndex((l) => (mode === 'stop' ? l.includes('systemctl stop kubelet') : l.includes('kill -9')));
-      expect(arm, mode).to.be.at.least(0);
-      expect(act, mode).to.be.greaterThan(arm);
+      const call = daemonFaultCall('kubelet', mode, 120, timerUnit('kubelet', 'chaos-x-abc123'));
+      const s = renderScript(harnessDocument(call.documentName).content, call.parameters).split('\n');
+      const arm = s.findIndex((l) => l.includes('systemd-run') && l.includes('--on-active=120s') && l.includes('chaos-restore-kubelet-abc123'));
+      const act = s.findIndex((l) => (mode === 'stop' ? /systemctl stop "?kubelet/.test(l) : /kill -9|kill -KILL|SIGKILL/.test(l)));
+      expect(arm, `${mode}:\n${s.join('\n')}`).to.be.at.least(0);
+      expect(act, `${mode}:\n${s.join('\n')}`).to.be.greaterThan(arm);
+      expect(s.join('\n')).to.contain('set -euo pipefail');
     }
-    const kp = killScript('kube-proxy', 'stop', 60, 'chaos-restore-kube-proxy-1');
-    expect(kp.join('\n')).to.contain('crictl ps --name kube-proxy -q');
-    expect(() => killScript('kubelet; rm -rf /', 'stop', 1, 't')).to.throw();
+    expect(() => daemonFaultCall('kubelet; rm -rf /', 'stop', 1, 'chaos-restore-kubelet-1')).to.throw();
+    expect(() => daemonFaultCall('kubelet', 'stop', 1, 'x; reboot')).to.throw();
   });
 
   it('the IAM policy allows every action the harness calls, with tag conditions on the changing ones', () => {

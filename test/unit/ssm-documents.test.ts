@@ -1,0 +1,203 @@
+// The harness's SSM documents (harness/aws/ssm-documents.ts): their parameters refuse anything but the
+// four daemons, digits and timer names; their scripts, rendered as SSM renders them, run here under
+// bash against stub commands that log what they were asked to do: the timer is armed and checked
+// before the daemon is touched, and every failure ends the script non-zero. Also the account checks.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  DAEMONS, DOCUMENT_NAMES, HARNESS_DOCUMENTS, daemonFaultCall, daemonRestoreCall, harnessDocument, parameterProblems, renderScript, restoreFixCommand, sameDocumentContent,
+} from '../../harness/aws/ssm-documents.js';
+import { timerUnit } from '../../harness/faults/daemon-kill.js';
+import { checkAccount, journalMatches, subnetPolicyProblems } from '../../harness/iam/index.js';
+import { ExitCode, HarnessError } from '../../harness/exit-codes.js';
+
+const STUBS: Record<string, string> = {
+  'systemd-run': 'log systemd-run "$@"; exit "${RUN_RC:-0}"',
+  systemctl: [
+    'log systemctl "$@"',
+    'case "$1" in',
+    '  is-active) case "$*" in *.timer*) exit "${TIMER_RC:-0}";; *) [ "${ACTIVE_RC:-0}" = 0 ] && echo active; exit "${ACTIVE_RC:-0}";; esac;;',
+    '  status) exit "${STATUS_RC:-0}";;',
+    '  *) exit "${CTL_RC:-0}";;',
+    'esac',
+  ].join('\n'),
+  pgrep: 'log pgrep "$@"; [ -n "${PIDS:-}" ] && echo "$PIDS" && exit 0; exit 1',
+  kill: 'log kill "$@"; exit 0',
+  crictl: 'log crictl "$@"; if [ "$1" = ps ]; then [ -n "${CONTAINERS:-}" ] && echo "$CONTAINERS"; fi; exit 0',
+};
+
+let dir: string;
+function run(docName: string, params: Record<string, string>, env: Record<string, string> = {}) {
+  const script = renderScript(harnessDocument(docName).content, params);
+  const log = path.join(dir, `log-${Math.random().toString(16).slice(2)}`);
+  fs.writeFileSync(log, '');
+  // `kill` is a bash builtin: disable it (as the lab's sandbox does) so the stub on PATH answers.
+  const r = spawnSync('/bin/bash', ['--noprofile', '--norc', '-c', `enable -n kill\n${script}`], {
+    env: { PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin`, LOG: log, ...env }, encoding: 'utf8',
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls: fs.readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) };
+}
+
+describe('harness SSM documents', () => {
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-docs-'));
+    fs.mkdirSync(path.join(dir, 'bin'));
+    for (const [name, body] of Object.entries(STUBS)) {
+      fs.writeFileSync(path.join(dir, 'bin', name), `#!/bin/bash\nlog() { echo "$*" >> "$LOG"; }\n${body}\n`, { mode: 0o755 });
+    }
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('are schema 2.2 Command documents, one aws:runShellScript step, strict shell, every parameter restricted', () => {
+    expect(HARNESS_DOCUMENTS.map((d) => d.name)).to.deep.equal(Object.values(DOCUMENT_NAMES));
+    for (const d of HARNESS_DOCUMENTS) {
+      expect(d.content.schemaVersion).to.equal('2.2');
+      expect(d.content.mainSteps).to.have.length(1);
+      expect(d.content.mainSteps[0].action).to.equal('aws:runShellScript');
+      expect(d.content.mainSteps[0].inputs.runCommand[0]).to.equal('set -euo pipefail');
+      expect(d.hash).to.equal(createHash('sha256').update(d.text).digest('hex'));
+      expect(JSON.parse(d.text)).to.deep.equal(d.content);
+      for (const [k, p] of Object.entries(d.content.parameters)) expect(p.allowedValues ?? p.allowedPattern, `${d.name} ${k}`).to.not.equal(undefined);
+      expect(d.content.parameters.daemon.allowedValues).to.deep.equal([...DAEMONS]);
+    }
+  });
+
+  it('refuse parameters outside allowedValues / allowedPattern, as SSM does', () => {
+    const c = harnessDocument(DOCUMENT_NAMES.stop).content;
+    const ok = { daemon: 'kubelet', seconds: '60', timer: timerUnit('kubelet', 'chaos-20260101t000000z-a1b2c3') };
+    expect(parameterProblems(c, ok)).to.deep.equal([]);
+    for (const daemon of DAEMONS) expect(parameterProblems(c, { ...ok, daemon, timer: timerUnit(daemon, 'chaos-x-0f') }), daemon).to.deep.equal([]);
+    expect(parameterProblems(c, { ...ok, daemon: 'kubelet; rm -rf /' })[0]).to.match(/daemon/);
+    expect(parameterProblems(c, { ...ok, daemon: 'sshd' })[0]).to.match(/not one of/);
+    expect(parameterProblems(c, { ...ok, seconds: '60; reboot' })[0]).to.match(/seconds/);
+    expect(parameterProblems(c, { ...ok, seconds: '123456' })[0]).to.match(/seconds/);
+    expect(parameterProblems(c, { ...ok, timer: 'x; reboot' })[0]).to.match(/timer/);
+    expect(parameterProblems(c, { ...ok, timer: 'chaos-restore-sshd-1' })[0]).to.match(/timer/);
+    expect(parameterProblems(c, { daemon: 'kubelet' })).to.have.length(2);
+    expect(parameterProblems(c, { ...ok, commands: 'reboot' })[0]).to.match(/not declared/);
+    expect(daemonFaultCall('kubelet', 'kill', 30, ok.timer)).to.deep.equal({ documentName: DOCUMENT_NAMES.kill, parameters: { daemon: 'kubelet', seconds: '30', timer: ok.timer } });
+    expect(() => daemonFaultCall('kubelet', 'stop', 1.5, ok.timer)).to.throw(/seconds/);
+    expect(daemonRestoreCall('containerd')).to.deep.equal({ documentName: DOCUMENT_NAMES.restore, parameters: { daemon: 'containerd' } });
+    expect(() => daemonRestoreCall('sshd')).to.throw();
+    expect(restoreFixCommand('i-1', 'kubelet')).to.equal('aws ssm send-command --document-name ChaosHarness-DaemonRestore --instance-ids i-1 --parameters daemon=kubelet');
+  });
+
+  const stop = { daemon: 'kubelet', seconds: '60', timer: 'chaos-restore-kubelet-a1b2c3' };
+
+  it('stop: arms the timer, checks it, then stops the daemon', () => {
+    const r = run(DOCUMENT_NAMES.stop, stop);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.calls).to.deep.equal([
+      'systemd-run --on-active=60s --unit=chaos-restore-kubelet-a1b2c3 systemctl start kubelet',
+      'systemctl is-active --quiet chaos-restore-kubelet-a1b2c3.timer',
+      'systemctl stop kubelet',
+    ]);
+    expect(r.stdout).to.contain('kubelet stopped; node-local timer chaos-restore-kubelet-a1b2c3 starts it in 60s');
+  });
+
+  it('stop: touches nothing and fails when the timer cannot be armed or is not there after arming', () => {
+    const noTimer = run(DOCUMENT_NAMES.stop, stop, { TIMER_RC: '3' });
+    expect(noTimer.code).to.equal(4);
+    expect(noTimer.stderr).to.contain('restore timer chaos-restore-kubelet-a1b2c3.timer is not active');
+    expect(noTimer.calls.some((c) => c.startsWith('systemctl stop'))).to.equal(false);
+    const runFails = run(DOCUMENT_NAMES.stop, stop, { RUN_RC: '1' });
+    expect(runFails.code).to.equal(1);
+    expect(runFails.calls).to.deep.equal(['systemd-run --on-active=60s --unit=chaos-restore-kubelet-a1b2c3 systemctl start kubelet']);
+    const stopFails = run(DOCUMENT_NAMES.stop, stop, { CTL_RC: '5' });
+    expect(stopFails.code).to.equal(5);
+    expect(stopFails.stdout).to.not.contain('stopped');
+  });
+
+  it('kill: arms the timer, then SIGKILLs the daemon; fails when it is not running', () => {
+    const r = run(DOCUMENT_NAMES.kill, stop, { PIDS: '4242' });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.calls).to.deep.equal([
+      'systemd-run --on-active=60s --unit=chaos-restore-kubelet-a1b2c3 systemctl start kubelet',
+      'systemctl is-active --quiet chaos-restore-kubelet-a1b2c3.timer',
+      'pgrep -x kubelet',
+      'kill -9 4242',
+    ]);
+    const gone = run(DOCUMENT_NAMES.kill, stop);
+    expect(gone.code).to.equal(3);
+    expect(gone.stderr).to.contain('kubelet is not running');
+    expect(run(DOCUMENT_NAMES.kill, stop, { PIDS: '1', TIMER_RC: '3' }).calls.some((c) => c.startsWith('kill'))).to.equal(false);
+  });
+
+  it('kube-proxy: the unit path when it is a systemd unit, else the DaemonSet container once, else exit 3', () => {
+    const kp = { daemon: 'kube-proxy', seconds: '45', timer: 'chaos-restore-kube-proxy-a1b2c3' };
+    const unit = run(DOCUMENT_NAMES.stop, kp);
+    expect(unit.code).to.equal(0);
+    expect(unit.calls).to.include('systemctl stop kube-proxy');
+    const container = run(DOCUMENT_NAMES.stop, kp, { STATUS_RC: '4', CONTAINERS: 'c0ffee' });
+    expect(container.code).to.equal(0);
+    expect(container.calls).to.include('crictl stop c0ffee');
+    expect(container.calls.some((c) => c.startsWith('systemd-run'))).to.equal(false);
+    expect(container.stdout).to.contain('DaemonSet container');
+    const neither = run(DOCUMENT_NAMES.kill, kp, { STATUS_RC: '4' });
+    expect(neither.code).to.equal(3);
+    expect(neither.stderr).to.contain('neither a systemd unit nor a running container');
+  });
+
+  it('restore: starts the daemon and fails unless it is active; kube-proxy as a container is left to kubelet', () => {
+    const r = run(DOCUMENT_NAMES.restore, { daemon: 'containerd' });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.calls).to.deep.equal(['systemctl start containerd', 'systemctl is-active containerd']);
+    expect(run(DOCUMENT_NAMES.restore, { daemon: 'containerd' }, { ACTIVE_RC: '3' }).code).to.equal(3);
+    // kube-proxy stopped as a unit: status says inactive (3), and it is started (the old restoreScript did not).
+    const kp = run(DOCUMENT_NAMES.restore, { daemon: 'kube-proxy' }, { STATUS_RC: '3' });
+    expect(kp.code).to.equal(0);
+    expect(kp.calls).to.include('systemctl start kube-proxy');
+    const ds = run(DOCUMENT_NAMES.restore, { daemon: 'kube-proxy' }, { STATUS_RC: '4' });
+    expect(ds.code).to.equal(0);
+    expect(ds.calls.some((c) => c.includes('start'))).to.equal(false);
+  });
+
+  it('compares installed content by value, not by formatting', () => {
+    const d = harnessDocument(DOCUMENT_NAMES.stop);
+    const reordered = JSON.parse(JSON.stringify({ mainSteps: d.content.mainSteps, parameters: d.content.parameters, description: d.content.description, schemaVersion: '2.2' }));
+    expect(sameDocumentContent(reordered, d.content)).to.equal(true);
+    reordered.mainSteps[0].inputs.runCommand.push('reboot');
+    expect(sameDocumentContent(reordered, d.content)).to.equal(false);
+  });
+});
+
+describe('account checks', () => {
+  it('checkAccount: exit 2 naming the account when it is not allowed; any account for an empty list', () => {
+    checkAccount({ account: '123456789012', arn: 'arn:aws:iam::123456789012:user/lab' }, ['123456789012']);
+    checkAccount({ account: '123456789012', arn: 'x' }, []);
+    try {
+      checkAccount({ account: '444455556666', arn: 'arn:aws:sts::444455556666:assumed-role/x/y' }, ['111122223333']);
+      expect.fail('no error');
+    } catch (err) {
+      expect(err).to.be.instanceOf(HarnessError);
+      expect((err as HarnessError).exitCode).to.equal(ExitCode.Invalid);
+      expect((err as Error).message).to.contain('444455556666').and.contain('111122223333');
+    }
+    expect(() => checkAccount({ account: 'nope', arn: 'x' }, [])).to.throw(/12-digit/);
+  });
+
+  it('journalMatches: same account and region only; an old journal without an account matches on the region', () => {
+    const me = { account: '111122223333' };
+    expect(journalMatches({ runId: 'r', account: '111122223333', region: 'us-east-1' }, me, 'us-east-1').match).to.equal(true);
+    const other = journalMatches({ runId: 'r', account: '444455556666', region: 'us-east-1' }, me, 'us-east-1');
+    expect(other.match).to.equal(false);
+    expect(other.reason).to.contain('444455556666');
+    expect(journalMatches({ account: '111122223333', region: 'eu-west-1' }, me, 'us-east-1').match).to.equal(false);
+    const old = journalMatches({ region: 'us-east-1' }, me, 'us-east-1');
+    expect(old.match).to.equal(true);
+    expect(old.reason).to.contain('predates');
+  });
+
+  it('subnetPolicyProblems: the subnets the policy would refuse to swap, before anything is touched', () => {
+    const ok = { id: 'subnet-1', vpcId: 'vpc-1', tags: { 'kubernetes.io/cluster/prod': 'shared' } };
+    expect(subnetPolicyProblems([ok, { ...ok, id: 'subnet-2', tags: { 'kubernetes.io/cluster/prod': 'owned' } }], 'prod', 'vpc-1')).to.deep.equal([]);
+    expect(subnetPolicyProblems([{ ...ok, tags: {} }], 'prod')[0]).to.contain('subnet-1 lacks the tag kubernetes.io/cluster/prod');
+    expect(subnetPolicyProblems([{ ...ok, tags: { 'kubernetes.io/cluster/other': 'shared' } }], 'prod')).to.have.length(1);
+    expect(subnetPolicyProblems([{ ...ok, vpcId: 'vpc-2' }], 'prod', 'vpc-1')[0]).to.contain('not the cluster VPC vpc-1');
+    expect(subnetPolicyProblems([{ ...ok, vpcId: 'vpc-2' }], 'prod')).to.deep.equal([]);
+  });
+});
