@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, HarnessError, invalid } from './exit-codes.js';
-import { describeIssues, faults, formatLeftovers, injectAndRevert, Limits, planFault, SignalGuard, type FaultContext, type FaultRegistry, type FaultSpec } from './faults/index.js';
+import { explainAwsError } from './aws/errors.js';
+import { whereAmI } from './self.js';
+import { describeIssues, expiryAt, faults, formatLeftovers, injectAndRevert, Limits, planFault, SignalGuard, type FaultContext, type FaultRegistry, type FaultSpec } from './faults/index.js';
 import { formatSweep, sweep } from './recover.js';
 import { REPO_ROOT, resolveTarget, type ResolvedTarget } from './target.js';
 import { iamPolicy } from './iam/index.js';
@@ -49,7 +51,7 @@ function statusPrinter(): (s: RunStatus) => void {
   };
 }
 
-interface Common { target: 'lab' | 'aws'; context?: string; region?: string; yes?: boolean; dryRun?: boolean; seed?: number; stateDir: string; config?: string; verbose?: boolean; quiet?: boolean; jsonLog?: string }
+interface Common { allowUnknownSelfZone?: boolean; target: 'lab' | 'aws'; context?: string; region?: string; yes?: boolean; dryRun?: boolean; seed?: number; stateDir: string; config?: string; verbose?: boolean; quiet?: boolean; jsonLog?: string }
 
 export function seedArg(v: string): number {
   // digits only: Number('') is 0, so an unset `--seed "$SEED"` would silently replay seed 0
@@ -70,29 +72,12 @@ function common(cmd: Command): Command {
     .option('--config <file>', 'target allow-lists', path.join(REPO_ROOT, 'chaos.targets.json'))
     .option('--verbose', 'print every AWS API call as it is made')
     .option('--quiet', 'print only the result (and errors)')
-    .option('--json-log <file>', 'also append every log line and status as JSON lines to this file');
+    .option('--json-log <file>', 'also append every log line and status as JSON lines to this file')
+    .option('--allow-unknown-self-zone', 'aws: black-hole a zone even when the harness cannot tell its own zone (only when it runs outside the cluster\'s VPC: inside the zone it would cut off its own revert)');
 }
 
 export function newRunId(): string {
   return `chaos-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase()}-${randomBytes(3).toString('hex')}`;
-}
-
-async function selfZone(t: ResolvedTarget): Promise<string | undefined> {
-  const node = process.env.NODE_NAME;
-  if (node) {
-    const n = (await t.kube.nodes(`kubernetes.io/hostname=${node}`))[0] ?? (await t.kube.nodes()).find((x) => x.metadata?.name === node);
-    const z = n?.metadata?.labels?.[ZONE_LABEL];
-    if (z) return z;
-  }
-  if (t.kind === 'aws') {
-    // IMDSv2, only for real AWS: the lab never leaves 127.0.0.1.
-    try {
-      const tok = await fetch('http://169.254.169.254/latest/api/token', { method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '60' }, signal: AbortSignal.timeout(300) });
-      const z = await fetch('http://169.254.169.254/latest/meta-data/placement/availability-zone', { headers: { 'X-aws-ec2-metadata-token': await tok.text() }, signal: AbortSignal.timeout(300) });
-      if (z.ok) return (await z.text()).trim();
-    } catch { /* not on EC2 */ }
-  }
-  return undefined;
 }
 
 export interface PreparedRun { t: ResolvedTarget; ctx: FaultContext }
@@ -109,10 +94,14 @@ export async function prepare(o: Common, runId: string, maxDurationMs: number, w
     throw invalid('an earlier run left something behind; run `npm run chaos -- recover` first', formatSweep(found, false));
   }
   const seed = o.seed ?? randomInt(0, 0xffffffff);
+  const self = await whereAmI(t.kube, t.kind);
+  if (self.node) log(`the harness runs on node ${self.node}${self.zone ? ` in ${self.zone}` : ''}: it is never chosen`);
   const ctx: FaultContext = {
     aws: t.aws, kube: t.kube, guard: t.guard, limits: Limits.parse({}), seed, runId,
-    expiresAt: new Date(Date.now() + maxDurationMs + 30 * 60_000).toISOString(),
-    log, selfZone: await selfZone(t), workloads,
+    // provisional (dry runs print it); injectAndRevert sets the real expiry when it injects
+    expiresAt: expiryAt(Date.now(), maxDurationMs),
+    log, selfZone: self.zone, selfNode: self.node, workloads,
+    unknownSelfZone: t.kind === 'aws' && !o.allowUnknownSelfZone ? 'refuse' : 'allow',
   };
   return { t, ctx };
 }
@@ -330,6 +319,8 @@ export async function main(argv: string[]): Promise<number> {
       for (const d of err.details) log(`  ${d}`, 'error');
       return err.exitCode;
     }
+    const advice = explainAwsError(err);
+    if (advice) { log(`error: ${advice}`, 'error'); return ExitCode.Error; }
     log(`error: ${e.stack ?? e.message}`, 'error');
     return ExitCode.Error;
   }

@@ -9,6 +9,7 @@ import type { Journal } from '../journal.js';
 import { chooseNodes, verifyInstances, workloadHosts, type TargetNode } from './targets.js';
 import { until, type RevertContext, type RevertReport } from './types.js';
 import { defineFaultKind, type SweepResult } from './kind.js';
+import { shellCommand } from '../shell.js';
 import { durationField, durationFlag, selectionFields, selectionFlags } from './schema.js';
 import type { Aws } from '../aws/index.js';
 
@@ -123,7 +124,7 @@ export const daemonKill = defineFaultKind<DaemonKillSpec, DaemonKillResources>({
   rbac: [{ scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
 
   async plan(ctx, spec) {
-    const r = await chooseNodes(ctx.kube, spec, ctx.limits, ctx.seed, ctx.workloads ? await workloadHosts(ctx.kube, ctx.workloads) : undefined);
+    const r = await chooseNodes(ctx.kube, spec, ctx.limits, ctx.seed, ctx.workloads ? await workloadHosts(ctx.kube, ctx.workloads) : undefined, ctx.selfNode);
     const ids = r.chosen.map((n) => n.instanceId);
     await verifyInstances(ctx.aws, ids, ctx.guard);
     const daemons = new Map<string, string>();
@@ -202,13 +203,13 @@ async function revertDaemonKill(ctx: RevertContext, j: Journal): Promise<RevertR
         (xs) => ({ results: xs.map((x) => ({ instanceId: x.instanceId, status: x.status })) }));
       for (const r of rs) {
         if (r.status === 'Success') report.actions.push(`started ${daemon} on ${r.instanceId}`);
-        else report.leftovers.push({ what: `${daemon} on ${r.instanceId}: restore command ${r.status} (${r.stderr.trim()})`, fix: [`aws ssm send-command --document-name AWS-RunShellScript --instance-ids ${r.instanceId} --parameters 'commands=["systemctl start ${daemon}"]'`] });
+        else report.leftovers.push({ what: `${daemon} on ${r.instanceId}: restore command ${r.status} (${r.stderr.trim()})`, fix: [shellCommand(['aws', 'ssm', 'send-command', '--document-name', 'AWS-RunShellScript', '--instance-ids', r.instanceId, '--parameters', `commands=["systemctl start ${daemon}"]`])] });
       }
     }
     for (const id of offline) {
       report.leftovers.push({
         what: `${daemon} on ${id}: SSM shows the instance ${ping.get(id) ?? 'unregistered'}; its node-local timer ${e.data.timer} starts ${daemon} ${e.data.seconds}s after ${e.time}`,
-        fix: [`aws ssm send-command --document-name AWS-RunShellScript --instance-ids ${id} --parameters 'commands=["systemctl start ${daemon}"]'`, 'or wait for the node-local timer, then check: kubectl get node'],
+        fix: [shellCommand(['aws', 'ssm', 'send-command', '--document-name', 'AWS-RunShellScript', '--instance-ids', id, '--parameters', `commands=["systemctl start ${daemon}"]`]), 'or wait for the node-local timer, then check: kubectl get node'],
       });
     }
   }
