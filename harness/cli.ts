@@ -140,6 +140,9 @@ export function addFaultCommands(parent: Command, registry: FaultRegistry = faul
     .description(`inject one fault (${registry.kinds().join(' | ')}), hold it for --duration, revert it; no SLOs`)
     .argument('[kind]')
     // a kind that is not registered is an input error naming fault.kind, as in a scenario file
+    // (whatever flags follow it: they belong to no kind)
+    .allowUnknownOption()
+    .allowExcessArguments()
     .action((kind?: string) => { faultFromFlags(kind ?? '', { duration: '30s' }, registry); });
   for (const k of registry.list()) {
     const sub = common(fault.command(k.kind).description(k.doc.summary));
