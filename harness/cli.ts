@@ -383,8 +383,8 @@ export async function main(argv: string[]): Promise<number> {
     return Number(process.exitCode ?? 0);
   } catch (err) {
     const e = err as Error & { code?: string; exitCode?: number };
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
-    if (e.code?.startsWith('commander.')) return ExitCode.Invalid;
+    if (typeof e.code === 'string' && e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) return ExitCode.Invalid;
     if (err instanceof HarnessError) {
       log(`${err.exitCode === ExitCode.Invalid ? 'invalid' : 'error'}: ${err.message}`, 'error');
       for (const d of err.details) log(`  ${d}`, 'error');

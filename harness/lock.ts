@@ -26,6 +26,14 @@ export interface LeverState { reason: string; by: string; at: string }
 export interface LockState { holder: string; runId: string; renewTime?: Date; stale: boolean; leaseDurationSeconds: number }
 
 const holderOf = (l: V1Lease) => l.spec?.holderIdentity ?? '';
+
+/**
+ * A MicroTime as the apiserver parses it (RFC 3339 with 6 fractional digits). client-node passes
+ * its Date through JSON (3 digits), which the apiserver refuses, so the string goes as is.
+ */
+function microTime(d = new Date()): Date {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
+}
 /** Whether a holder `<run>@<host>/<pid>` is a process of this host that is gone (a crashed run). */
 function deadHere(holder: string): boolean {
   const m = /@([^/]+)\/(\d+)$/.exec(holder);
@@ -114,7 +122,7 @@ export async function acquireRunLock(kube: Kube, o: AcquireOptions): Promise<Run
   const lever = await readLever(kube, ns);
   if (lever) throw invalid(leverMessage(lever));
   const holder = `${o.runId}@${os.hostname()}/${process.pid}`;
-  const spec = () => ({ holderIdentity: holder, leaseDurationSeconds: LEASE_S, renewTime: new Date(), acquireTime: new Date() });
+  const spec = () => ({ holderIdentity: holder, leaseDurationSeconds: LEASE_S, renewTime: microTime(), acquireTime: microTime() });
   const cur = await readLock(kube, ns);
   if (!cur.lease) {
     try {
@@ -158,7 +166,7 @@ function keep(kube: Kube, ns: string, holder: string, o: AcquireOptions): RunLoc
           ctl.abort(new HarnessError(`lost the run lock to ${holderOf(l) || 'nobody'}`, ExitCode.Aborted));
           return;
         }
-        l.spec = { ...l.spec, renewTime: new Date() };
+        l.spec = { ...l.spec, renewTime: microTime() };
         await kube.coordination.replaceNamespacedLease({ name: LOCK_NAME, namespace: ns, body: l });
       } catch (err) {
         o.log(`could not renew the run lock (${(err as Error).message}); trying again in ${RENEW_S} s`);
