@@ -4,7 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, HarnessError, invalid } from './exit-codes.js';
-import { describeIssues, faults, formatLeftovers, injectAndRevert, Limits, planFault, SignalGuard, type FaultContext, type FaultRegistry, type FaultSpec } from './faults/index.js';
+import { explainAwsError } from './aws/errors.js';
+import { whereAmI } from './self.js';
+import { acquireRunLock, engageLever, harnessNamespace, LEVER_POLL_MS, readLever, readLock, releaseLever, type RunLock } from './lock.js';
+import { describeIssues, expiryAt, faults, formatLeftovers, injectAndRevert, Limits, planFault, SignalGuard, type FaultContext, type FaultRegistry, type FaultSpec } from './faults/index.js';
 import { formatSweep, sweep } from './recover.js';
 import { REPO_ROOT, resolveTarget, type ResolvedTarget } from './target.js';
 import { iamPolicy } from './iam/index.js';
@@ -49,7 +52,7 @@ function statusPrinter(): (s: RunStatus) => void {
   };
 }
 
-interface Common { target: 'lab' | 'aws'; context?: string; region?: string; yes?: boolean; dryRun?: boolean; seed?: number; stateDir: string; config?: string; verbose?: boolean; quiet?: boolean; jsonLog?: string }
+interface Common { allowUnknownSelfZone?: boolean; target: 'lab' | 'aws'; context?: string; region?: string; yes?: boolean; dryRun?: boolean; seed?: number; stateDir: string; config?: string; verbose?: boolean; quiet?: boolean; jsonLog?: string }
 
 export function seedArg(v: string): number {
   // digits only: Number('') is 0, so an unset `--seed "$SEED"` would silently replay seed 0
@@ -70,32 +73,15 @@ function common(cmd: Command): Command {
     .option('--config <file>', 'target allow-lists', path.join(REPO_ROOT, 'chaos.targets.json'))
     .option('--verbose', 'print every AWS API call as it is made')
     .option('--quiet', 'print only the result (and errors)')
-    .option('--json-log <file>', 'also append every log line and status as JSON lines to this file');
+    .option('--json-log <file>', 'also append every log line and status as JSON lines to this file')
+    .option('--allow-unknown-self-zone', 'aws: black-hole a zone even when the harness cannot tell its own zone (only when it runs outside the cluster\'s VPC: inside the zone it would cut off its own revert)');
 }
 
 export function newRunId(): string {
   return `chaos-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase()}-${randomBytes(3).toString('hex')}`;
 }
 
-async function selfZone(t: ResolvedTarget): Promise<string | undefined> {
-  const node = process.env.NODE_NAME;
-  if (node) {
-    const n = (await t.kube.nodes(`kubernetes.io/hostname=${node}`))[0] ?? (await t.kube.nodes()).find((x) => x.metadata?.name === node);
-    const z = n?.metadata?.labels?.[ZONE_LABEL];
-    if (z) return z;
-  }
-  if (t.kind === 'aws') {
-    // IMDSv2, only for real AWS: the lab never leaves 127.0.0.1.
-    try {
-      const tok = await fetch('http://169.254.169.254/latest/api/token', { method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '60' }, signal: AbortSignal.timeout(300) });
-      const z = await fetch('http://169.254.169.254/latest/meta-data/placement/availability-zone', { headers: { 'X-aws-ec2-metadata-token': await tok.text() }, signal: AbortSignal.timeout(300) });
-      if (z.ok) return (await z.text()).trim();
-    } catch { /* not on EC2 */ }
-  }
-  return undefined;
-}
-
-export interface PreparedRun { t: ResolvedTarget; ctx: FaultContext }
+export interface PreparedRun { t: ResolvedTarget; ctx: FaultContext; /** the run lock (not for a dry run); release it when the revert is over */ lock?: RunLock }
 
 /** Target, sweep (report-only: refuse while something is left), context. */
 export async function prepare(o: Common, runId: string, maxDurationMs: number, workloads?: FaultContext['workloads']): Promise<PreparedRun> {
@@ -104,17 +90,32 @@ export async function prepare(o: Common, runId: string, maxDurationMs: number, w
   const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: true });
   if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action}${c.dryRun ? ' (DryRun)' : ''} → ${c.ok ? 'ok' : c.error} ${c.ms.toFixed(0)}ms`);
   t.aws.retry.onRetry = ({ attempt, error, retriesLeft }) => log(`  retrying after ${error.name} (attempt ${attempt}, ${retriesLeft} left)`);
-  const found = await sweep({ aws: t.aws, kube: t.kube, stateDir: o.stateDir, cluster: t.guard.cluster, act: false, log });
-  if (found.findings.length) {
-    throw invalid('an earlier run left something behind; run `npm run chaos -- recover` first', formatSweep(found, false));
+  // one run at a time, and never while the safety lever is engaged (a dry run only checks the lever)
+  let lock: RunLock | undefined;
+  if (o.dryRun) {
+    const lever = await readLever(t.kube);
+    if (lever) throw invalid(`the safety lever is engaged (${lever.reason}; by ${lever.by} at ${lever.at}); release it with \`chaos stop --release\``);
+  } else lock = await acquireRunLock(t.kube, { runId, log });
+  try {
+    const found = await sweep({ aws: t.aws, kube: t.kube, stateDir: o.stateDir, cluster: t.guard.cluster, act: false, log });
+    if (found.findings.length) {
+      throw invalid('an earlier run left something behind; run `npm run chaos -- recover` first', formatSweep(found, false));
+    }
+  } catch (err) {
+    await lock?.release();
+    throw err;
   }
   const seed = o.seed ?? randomInt(0, 0xffffffff);
+  const self = await whereAmI(t.kube, t.kind);
+  if (self.node) log(`the harness runs on node ${self.node}${self.zone ? ` in ${self.zone}` : ''}: it is never chosen`);
   const ctx: FaultContext = {
     aws: t.aws, kube: t.kube, guard: t.guard, limits: Limits.parse({}), seed, runId,
-    expiresAt: new Date(Date.now() + maxDurationMs + 30 * 60_000).toISOString(),
-    log, selfZone: await selfZone(t), workloads,
+    // provisional (dry runs print it); injectAndRevert sets the real expiry when it injects
+    expiresAt: expiryAt(Date.now(), maxDurationMs),
+    log, selfZone: self.zone, selfNode: self.node, workloads,
+    unknownSelfZone: t.kind === 'aws' && !o.allowUnknownSelfZone ? 'refuse' : 'allow',
   };
-  return { t, ctx };
+  return { t, ctx, lock };
 }
 
 /**
@@ -159,7 +160,16 @@ export function addFaultCommands(parent: Command, registry: FaultRegistry = faul
 async function runFaultCommand(kind: string, flags: Record<string, unknown> & Common): Promise<number> {
   const spec = faultFromFlags(kind, flags);
   const runId = newRunId();
-  const { t, ctx } = await prepare(flags, runId, spec.duration);
+  const { t, ctx, lock } = await prepare(flags, runId, spec.duration);
+  try {
+    return await runPreparedFault(t, ctx, spec, flags, lock);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function runPreparedFault(t: ResolvedTarget, ctx: FaultContext, spec: FaultSpec, flags: Common, lock?: RunLock): Promise<number> {
+  const runId = ctx.runId;
   log(`run ${runId} on ${t.kind} (context ${t.context}, cluster ${t.guard.cluster}, region ${t.guard.region}); seed ${ctx.seed} (--seed ${ctx.seed} replays this choice)`);
   const pf = await planFault(ctx, spec);
   const { plan } = pf;
@@ -174,7 +184,7 @@ async function runFaultCommand(kind: string, flags: Record<string, unknown> & Co
   }
   const guard = new SignalGuard(log).install();
   try {
-    const r = await injectAndRevert(ctx, pf, { stateDir: flags.stateDir, target: t.kind, signal: guard.controller.signal });
+    const r = await injectAndRevert(ctx, pf, { stateDir: flags.stateDir, target: t.kind, signal: runSignal(guard, lock) });
     for (const a of r.revert.actions) log(`reverted: ${a}`);
     if (r.revert.leftovers.length) for (const l of formatLeftovers(r.revert.leftovers)) out(l);
     if (r.error) log(`${r.aborted ? 'aborted' : 'error'}: ${r.error.message}${r.error instanceof HarnessError && r.error.details.length ? `\n  ${r.error.details.join('\n  ')}` : ''}`);
@@ -199,9 +209,15 @@ common(program.command('recover')
   .action(async (o: Common & { force?: boolean; reportOnly?: boolean }) => {
     const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: false });
     if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action} → ${c.ok ? 'ok' : c.error}`);
-    const r = await sweep({ aws: t.aws, kube: t.kube, stateDir: o.stateDir, cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log });
-    for (const l of formatSweep(r, !o.reportOnly)) out(l);
-    process.exitCode = r.leftovers.length ? ExitCode.RevertIncomplete : ExitCode.Ok;
+    // recover acts only while it holds the run lock; it takes over a lock whose run stopped renewing it
+    const lock = o.reportOnly ? undefined : await acquireRunLock(t.kube, { runId: `recover-${newRunId()}`, takeOverStale: true, log });
+    try {
+      const r = await sweep({ aws: t.aws, kube: t.kube, stateDir: o.stateDir, cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log });
+      for (const l of formatSweep(r, !o.reportOnly)) out(l);
+      process.exitCode = r.leftovers.length ? ExitCode.RevertIncomplete : ExitCode.Ok;
+    } finally {
+      await lock?.release();
+    }
   });
 
 const runCmd = common(program.command('run <scenario>', { isDefault: true })
@@ -218,6 +234,33 @@ common(program.command('gate')
   .option('--report-dir <dir>', 'where to write the combined reports (default reports/gate-<suite>-<UTC time>/)')
   .action(async (o: Common & { suite: string; suites: string; reportDir?: string }) => {
     process.exitCode = await gateCommand(o);
+  });
+
+common(program.command('stop')
+  .description('the safety lever: every running harness on this cluster reverts at once and exits 3; new runs exit 2 until `chaos stop --release`'))
+  .option('--reason <text>', 'why (shown to every run that stops or is refused)', 'stopped by hand')
+  .option('--release', 'release the lever: runs may start again')
+  .action(async (o: Common & { reason: string; release?: boolean }) => {
+    const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: true, config: o.config, log, startLab: false });
+    if (o.release) {
+      out((await releaseLever(t.kube)) ? `safety lever released on ${t.guard.cluster}: runs may start again` : `the safety lever was not engaged on ${t.guard.cluster}`);
+      return;
+    }
+    await engageLever(t.kube, o.reason);
+    out(`safety lever engaged on ${t.guard.cluster} (${o.reason}): running harnesses revert within ${2 * LEVER_POLL_MS / 1000} s and exit 3; new runs exit 2 until \`chaos stop --release\``);
+  });
+
+common(program.command('status')
+  .description('who holds the run lock, whether the safety lever is engaged, and what `recover` would find'))
+  .action(async (o: Common) => {
+    const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: true, config: o.config, log, startLab: false });
+    const [{ state }, lever] = [await readLock(t.kube), await readLever(t.kube)];
+    out(`cluster ${t.guard.cluster} (${t.kind}, context ${t.context}, namespace ${harnessNamespace()})`);
+    out(`  run lock: ${state ? `${state.stale ? 'STALE (its run stopped renewing; `chaos recover` takes it over)' : 'held'} by run ${state.runId} (${state.holder}), renewed ${state.renewTime?.toISOString() ?? '?'}` : 'free'}`);
+    out(`  safety lever: ${lever ? `ENGAGED (${lever.reason}; by ${lever.by} at ${lever.at}); release with \`chaos stop --release\`` : 'released'}`);
+    const found = await sweep({ aws: t.aws, kube: t.kube, stateDir: o.stateDir, cluster: t.guard.cluster, act: false, log });
+    out('  recover would find:');
+    for (const l of formatSweep(found, false)) out(`    ${l}`);
   });
 
 program.command('list').description('list the scenario files').action(async () => {
@@ -282,7 +325,21 @@ async function gateCommand(o: Common & { suite: string; suites: string; reportDi
 async function runScenarioCommand(name: string, o: Common & { reportDir?: string }): Promise<{ code: number; report?: ReportV1 }> {
   const loaded = await loadScenario(name);
   const runId = newRunId();
-  const { t, ctx } = await prepare(o, runId, loaded.fault.duration + loaded.recoveryTimeout, loaded.workloads);
+  const { t, ctx, lock } = await prepare(o, runId, loaded.fault.duration + loaded.recoveryTimeout, loaded.workloads);
+  try {
+    return await runPreparedScenario(loaded, t, ctx, o, lock);
+  } finally {
+    await lock?.release();
+  }
+}
+
+/** What stops a run early: Ctrl-C / SIGTERM / SIGHUP, the safety lever, or losing the run lock. */
+function runSignal(guard: SignalGuard, lock?: RunLock): AbortSignal {
+  return lock ? AbortSignal.any([guard.controller.signal, lock.signal]) : guard.controller.signal;
+}
+
+async function runPreparedScenario(loaded: Awaited<ReturnType<typeof loadScenario>>, t: ResolvedTarget, ctx: FaultContext, o: Common & { reportDir?: string }, lock?: RunLock): Promise<{ code: number; report?: ReportV1 }> {
+  const runId = ctx.runId;
   const s = expandProbeUrls(loaded, { ...process.env, ...t.env }, t.kind === 'lab');
   ctx.limits = s.limits;
   log(`run ${runId}: scenario ${s.name} on ${t.kind} (context ${t.context}, cluster ${t.guard.cluster}); seed ${ctx.seed} (--seed ${ctx.seed} replays this choice)`);
@@ -297,7 +354,7 @@ async function runScenarioCommand(name: string, o: Common & { reportDir?: string
   }
   const guard = new SignalGuard(log).install();
   try {
-    const r = await runWithMocha(s, { t, ctx, stateDir: o.stateDir, log, signal: guard.controller.signal, onStatus: statusPrinter(), redact: (x) => redactor.text(x) }, o.quiet ? 'dot' : 'spec');
+    const r = await runWithMocha(s, { t, ctx, stateDir: o.stateDir, log, signal: runSignal(guard, lock), onStatus: statusPrinter(), redact: (x) => redactor.text(x) }, o.quiet ? 'dot' : 'spec');
     const root = path.join(REPO_ROOT, 'reports');
     const dir = o.reportDir ?? path.join(root, `${s.name}-${r.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
     const report = buildReport(r, { description: s.description, target: { kind: t.kind, context: t.context, cluster: t.guard.cluster, region: t.guard.region } });
@@ -326,13 +383,15 @@ export async function main(argv: string[]): Promise<number> {
     return Number(process.exitCode ?? 0);
   } catch (err) {
     const e = err as Error & { code?: string; exitCode?: number };
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
-    if (e.code?.startsWith('commander.')) return ExitCode.Invalid;
+    if (typeof e.code === 'string' && e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) return ExitCode.Invalid;
     if (err instanceof HarnessError) {
       log(`${err.exitCode === ExitCode.Invalid ? 'invalid' : 'error'}: ${err.message}`, 'error');
       for (const d of err.details) log(`  ${d}`, 'error');
       return err.exitCode;
     }
+    const advice = explainAwsError(err);
+    if (advice) { log(`error: ${advice}`, 'error'); return ExitCode.Error; }
     log(`error: ${e.stack ?? e.message}`, 'error');
     return ExitCode.Error;
   }

@@ -171,7 +171,7 @@ async function faultPhase(run: Run, pf: PlannedFault): Promise<FaultRunResult> {
   const mark = eventMarker(run, f.nodes);
   await mark('ChaosFaultInjected', `chaos run ${d.ctx.runId} (${s.name}): ${pf.plan.summary}`);
   const fr = await injectAndRevert(d.ctx, pf, {
-    stateDir: d.stateDir, target: d.t.kind, signal: d.signal,
+    stateDir: d.stateDir, target: d.t.kind, signal: d.signal, afterRevertMs: s.recoveryTimeout + s.settle,
     // node recovery counts from the moment the revert starts
     onReverting: () => { rec.add({ type: 'fault', action: 'reverted', nodes: f.nodes, zones: f.zones, pods: f.pods }); run.faultState = 'reverted'; },
     during: async (_plan, signal) => {

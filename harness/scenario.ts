@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { FaultSpec, Limits, describeIssues, durationField, type FaultSpecInput } from './faults/spec.js';
 import { isEqualitySelector } from './selector.js';
+import { SECRET_NAME } from './report/redact.js';
 import { parseSlo, SloSyntaxError } from './slo/grammar.js';
 import { invalid } from './exit-codes.js';
 import { REPO_ROOT } from './target.js';
@@ -51,6 +52,11 @@ export const ScenarioSchema = z.object({
   /** what must self-heal: pods by namespace and equality label selector */
   workloads: z.array(z.object({ namespace: z.string().min(1).default('default'), selector: z.string().refine(isEqualitySelector, 'an equality label selector like app=demo') }).strict()).min(1),
   probes: z.array(ProbeSchema).default([]),
+  /**
+   * Environment variables the probe URLs may use as ${NAME} (besides LAB_*, which the lab writes):
+   * nothing else of the environment is expanded, so a URL can never carry AWS_SESSION_TOKEN or the like.
+   */
+  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name: letters, digits and _').refine((n) => !SECRET_NAME.test(n), 'looks like a credential; probe URLs never expand secrets')).default([]),
   /** name → objective in the SLO grammar (see README); syntax is checked per SLO, even when other fields are wrong */
   slos: z.record(z.string(), z.string().superRefine((text, ctx) => {
     try {
@@ -153,6 +159,7 @@ export function expandProbeUrls(s: Scenario, env: Record<string, string | undefi
     const bad = /\$\{(?![A-Za-z_][A-Za-z0-9_]*\})[^}]*\}?/.exec(p.url);
     if (bad) throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].url: "${bad[0]}" is not a variable reference (write \${NAME}: letters, digits and _)`);
     const url = p.url.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, v: string) => {
+      if (!v.startsWith('LAB_') && !(s.env ?? []).includes(v)) throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].url: \${${v}} is not allowed: only LAB_* and the variables the scenario lists in \`env:\` are expanded (add env: ['${v}'] if it is meant)`);
       const val = env[v];
       if (val === undefined || val === '') throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].url: \${${v}} is not set${v.startsWith('LAB_') ? ' (it comes from the lab\'s .lab/env: run `npm run lab -- up`)' : ''}`);
       return val;

@@ -50,7 +50,16 @@ export interface MakeClientsOptions {
   region: string;
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** per-attempt bounds, so no call hangs on a black-holed path (default AWS_TIMEOUTS) */
+  timeouts?: { connectMs: number; requestMs: number };
 }
+
+/**
+ * Every attempt of every call gives up after these (then p-retry decides, a timeout counting as a
+ * network error): a TCP connect that gets no answer (a black-holed route, an unreachable VPC
+ * endpoint) and a request that gets no response.
+ */
+export const AWS_TIMEOUTS = { connectMs: 3000, requestMs: 20_000 };
 
 export function makeClients(o: MakeClientsOptions): AwsClients {
   checkEndpoint(o.kind, o.endpoint);
@@ -58,7 +67,13 @@ export function makeClients(o: MakeClientsOptions): AwsClients {
   // project targets Node 20.19+ with pinned versions (README), so the notice is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // maxAttempts 1: retries are ours (p-retry), so they are counted, logged and bounded in one place.
-  const cfg = { region: o.region, maxAttempts: 1, ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.credentials ? { credentials: o.credentials } : {}) };
+  const t = o.timeouts ?? AWS_TIMEOUTS;
+  const cfg = {
+    region: o.region, maxAttempts: 1,
+    // the SDK's Node handler options (connectionTimeout: TCP connect; requestTimeout: socket idle while waiting for the response)
+    requestHandler: { connectionTimeout: t.connectMs, requestTimeout: t.requestMs, throwOnRequestTimeout: true },
+    ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.credentials ? { credentials: o.credentials } : {}),
+  };
   return { ec2: new EC2Client(cfg), ssm: new SSMClient(cfg), asg: new AutoScalingClient(cfg), sts: new STSClient(cfg) };
 }
 

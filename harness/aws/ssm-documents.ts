@@ -12,6 +12,8 @@
 // They assume the agent runs them with bash (Amazon Linux 2 / 2023 EKS AMIs: /bin/sh is bash).
 import { createHash } from 'node:crypto';
 
+import { shellCommand } from '../shell.js';
+
 export const DAEMONS = ['kubelet', 'kube-proxy', 'containerd', 'docker'] as const;
 export type DaemonName = (typeof DAEMONS)[number];
 
@@ -158,7 +160,7 @@ export function daemonRestoreCall(daemon: string): { documentName: DocumentName;
 
 /** The manual fix a revert prints when it could not restore a daemon. */
 export function restoreFixCommand(instanceId: string, daemon: string): string {
-  return `aws ssm send-command --document-name ${DOCUMENT_NAMES.restore} --instance-ids ${instanceId} --parameters daemon=${daemon}`;
+  return shellCommand(['aws', 'ssm', 'send-command', '--document-name', DOCUMENT_NAMES.restore, '--instance-ids', instanceId, '--parameters', `daemon=${daemon}`]);
 }
 
 /**

@@ -13,6 +13,7 @@ import { MANAGED_BY, TAG, type FaultContext, type Plan, type RevertContext, type
 import { AZ_BLACKHOLE, AZ_BLACKHOLE_REQUESTS } from '../iam/statements.js';
 import { defineFaultKind, type SweepResult } from './kind.js';
 import { durationField, durationFlag } from './schema.js';
+import { shellQuote } from '../shell.js';
 
 export const SWAP_CONCURRENCY = 8;
 
@@ -99,6 +100,10 @@ export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources
     const zone = spec.zone === 'auto' ? await autoZone(ctx, all) : spec.zone;
     if (!zone.startsWith(ctx.guard.region)) throw invalid(`az-blackhole: zone ${zone} is not in the target region ${ctx.guard.region}`);
     if (ctx.selfZone === zone) throw invalid(`az-blackhole: the harness itself runs in ${zone}; black-holing it would cut the harness off (run it from another zone)`);
+    if (ctx.selfZone === undefined && ctx.unknownSelfZone === 'refuse') {
+      throw invalid('az-blackhole: the harness cannot tell which zone it runs in (no NODE_NAME, no EC2 instance metadata), so it cannot rule out black-holing itself and losing the revert',
+        ['set NODE_NAME to the node it runs on (the Downward API in a pod), or run it on an EC2 instance', 'or pass --allow-unknown-self-zone if it runs outside the cluster\'s VPC (risk: if it is inside the zone, the revert cannot reach AWS until the ACL is removed by hand or by `chaos recover` from elsewhere)']);
+    }
     checkZoneBlastRadius(zone, all, ctx.limits);
     const nodes = all.filter((n) => n.zone === zone);
     const insts = await verifyInstances(ctx.aws, nodes.map((n) => n.instanceId), ctx.guard);
@@ -121,7 +126,7 @@ export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources
     const concurrency = SWAP_CONCURRENCY;
     const lines = [
       `zone ${zone}${spec.zone === 'auto' ? ' (auto: most targeted pods)' : ''}, VPC ${vpcId}, scope ${spec.scope}: ${nodes.length} node(s) (${nodes.map((n) => n.name).join(', ')})`,
-      `create one deny-all network ACL (ingress and egress, IPv4${ipv6 ? ' and IPv6' : ''}: a new ACL's * rules deny everything), tagged ${TAG.runId}=${ctx.runId}, ${TAG.expiresAt}=${ctx.expiresAt}`,
+      `create one deny-all network ACL (ingress and egress, IPv4${ipv6 ? ' and IPv6' : ''}: a new ACL's * rules deny everything), tagged ${TAG.runId}=${ctx.runId} and ${TAG.expiresAt} (injection + hold + revert + recovery wait)`,
       ...subnets.map((s) => `swap subnet ${s.subnetId} from ${s.originalAclId} (association ${s.associationId}) to it`),
       `hold ${formatDuration(spec.duration)}, then swap each subnet back (re-reading its association) and delete the ACL; up to ${concurrency} swaps at once`,
     ];
@@ -174,17 +179,22 @@ export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources
       if (skip) { f.skipped = skip; out.findings.push(f); continue; }
       if (ctx.act) {
         const done: string[] = [];
+        // one subnet that cannot be restored is reported; the others are still restored
         for (const as of acl.associations) {
-          const original = acl.tags[`${TAG.restorePrefix}${as.subnetId}`] ?? (await ctx.aws.describeNetworkAcls({ 'vpc-id': [acl.vpcId], default: ['true'] }))[0]?.id;
-          if (!original) { out.leftovers.push({ what: `subnet ${as.subnetId} on harness ACL ${acl.id}: no original ACL known`, fix: [`aws ec2 replace-network-acl-association --association-id ${as.id} --network-acl-id <original>`] }); continue; }
-          await ctx.aws.replaceNetworkAclAssociation(as.id, original);
-          done.push(`subnet ${as.subnetId} → ${original}`);
+          try {
+            const original = acl.tags[`${TAG.restorePrefix}${as.subnetId}`] ?? (await ctx.aws.describeNetworkAcls({ 'vpc-id': [acl.vpcId], default: ['true'] }))[0]?.id;
+            if (!original) { out.leftovers.push({ what: `subnet ${as.subnetId} on harness ACL ${acl.id}: no original ACL known`, fix: [`aws ec2 replace-network-acl-association --association-id ${shellQuote(as.id)} --network-acl-id <original>`] }); continue; }
+            await ctx.aws.replaceNetworkAclAssociation(as.id, original);
+            done.push(`subnet ${as.subnetId} → ${original}`);
+          } catch (err) {
+            out.leftovers.push({ what: `subnet ${as.subnetId} is still on harness ACL ${acl.id} (${(err as Error).name}: ${(err as Error).message})`, fix: [`aws ec2 replace-network-acl-association --association-id ${shellQuote(as.id)} --network-acl-id ${shellQuote(acl.tags[`${TAG.restorePrefix}${as.subnetId}`] ?? '<original>')}`] });
+          }
         }
         try {
           await ctx.aws.deleteNetworkAcl(acl.id);
           done.push(`deleted ${acl.id}`);
         } catch (err) {
-          out.leftovers.push({ what: `harness ACL ${acl.id} could not be deleted (${(err as Error).name})`, fix: [`aws ec2 delete-network-acl --network-acl-id ${acl.id}`] });
+          out.leftovers.push({ what: `harness ACL ${acl.id} could not be deleted (${(err as Error).name})`, fix: [`aws ec2 delete-network-acl --network-acl-id ${shellQuote(acl.id)}`] });
         }
         f.action = done.join('; ');
       }
@@ -215,7 +225,7 @@ async function revertAzBlackhole(ctx: RevertContext, j: Journal): Promise<Revert
   await Promise.all(onOurs.map((as) => limit(async () => {
     const original = originals.get(as.subnetId);
     if (!original) {
-      report.leftovers.push({ what: `subnet ${as.subnetId} is on black-hole ACL ${as.aclId} and its original ACL is unknown`, fix: [`aws ec2 describe-network-acls --filters Name=vpc-id,Values=<vpc> Name=default,Values=true`, `aws ec2 replace-network-acl-association --association-id ${as.id} --network-acl-id <the original or default ACL id>`] });
+      report.leftovers.push({ what: `subnet ${as.subnetId} is on black-hole ACL ${as.aclId} and its original ACL is unknown`, fix: [`aws ec2 describe-network-acls --filters Name=vpc-id,Values=<vpc> Name=default,Values=true`, `aws ec2 replace-network-acl-association --association-id ${shellQuote(as.id)} --network-acl-id <the original or default ACL id>`] });
       return;
     }
     try {
@@ -226,7 +236,7 @@ async function revertAzBlackhole(ctx: RevertContext, j: Journal): Promise<Revert
         () => ctx.aws.replaceNetworkAclAssociation(cur.associationId, original), (n) => ({ newAssociationId: n }));
       report.actions.push(`subnet ${as.subnetId} back on ${original}`);
     } catch (err) {
-      report.leftovers.push({ what: `subnet ${as.subnetId} is still on black-hole ACL ${as.aclId} (${(err as Error).message})`, fix: [`aws ec2 replace-network-acl-association --association-id ${as.id} --network-acl-id ${original}`] });
+      report.leftovers.push({ what: `subnet ${as.subnetId} is still on black-hole ACL ${as.aclId} (${(err as Error).message})`, fix: [`aws ec2 replace-network-acl-association --association-id ${shellQuote(as.id)} --network-acl-id ${shellQuote(original)}`] });
     }
   })));
   for (const a of existing) {
@@ -235,7 +245,7 @@ async function revertAzBlackhole(ctx: RevertContext, j: Journal): Promise<Revert
       report.actions.push(`deleted black-hole ACL ${a.id}`);
     } catch (err) {
       if ((err as Error).name === 'InvalidNetworkAclID.NotFound') continue;
-      report.leftovers.push({ what: `black-hole ACL ${a.id} could not be deleted (${(err as Error).name})`, fix: [`aws ec2 delete-network-acl --network-acl-id ${a.id}`] });
+      report.leftovers.push({ what: `black-hole ACL ${a.id} could not be deleted (${(err as Error).name})`, fix: [`aws ec2 delete-network-acl --network-acl-id ${shellQuote(a.id)}`] });
     }
   }
   return report;

@@ -84,7 +84,7 @@ export const daemonKill = defineFaultKind<DaemonKillSpec, DaemonKillResources>({
   rbac: [{ scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
 
   async plan(ctx, spec) {
-    const r = await chooseNodes(ctx.kube, spec, ctx.limits, ctx.seed, ctx.workloads ? await workloadHosts(ctx.kube, ctx.workloads) : undefined);
+    const r = await chooseNodes(ctx.kube, spec, ctx.limits, ctx.seed, ctx.workloads ? await workloadHosts(ctx.kube, ctx.workloads) : undefined, ctx.selfNode);
     const ids = r.chosen.map((n) => n.instanceId);
     await verifyInstances(ctx.aws, ids, ctx.guard);
     const daemons = new Map<string, string>();

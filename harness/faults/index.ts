@@ -2,6 +2,7 @@
 // revert in `finally`, also on SIGINT/SIGTERM (a second Ctrl-C is reported, not obeyed, until reverted).
 import { ExitCode, HarnessError, invalid } from '../exit-codes.js';
 import { Journal } from '../journal.js';
+import { explainAwsError } from '../aws/errors.js';
 import { faults, type AnyFaultKind, type FaultRegistry } from './registry.js';
 import { NOT_CHECKED, type Faulted, type Verification } from './kind.js';
 import { sleep, type FaultContext, type Leftover, type Plan, type RevertContext, type RevertReport } from './types.js';
@@ -40,7 +41,7 @@ export async function revertRun(ctx: RevertContext, j: Journal, waitsMs: number[
     try {
       report = await revert(ctx, j);
     } catch (err) {
-      report = { actions: [], leftovers: [{ what: `revert of run ${j.runId} (${kind}) failed: ${(err as Error).name}: ${(err as Error).message}`, fix: ['run `npm run chaos -- recover` again once the cause is fixed', `the journal is ${j.file}`] }] };
+      report = { actions: [], leftovers: [{ what: `revert of run ${j.runId} (${kind}) failed: ${(err as Error).name}: ${(err as Error).message}`, fix: [...(explainAwsError(err) ? [explainAwsError(err)!] : []), 'run `npm run chaos -- recover` again once the cause is fixed', `the journal is ${j.file}`] }] };
     }
     actions.push(...report.actions);
     if (!report.leftovers.length || pass >= waitsMs.length) break;
@@ -52,7 +53,7 @@ export async function revertRun(ctx: RevertContext, j: Journal, waitsMs: number[
   return report;
 }
 
-/** Ctrl-C / SIGTERM: the first aborts the hold and starts the revert; later ones are reported, not obeyed. */
+/** Ctrl-C / SIGTERM / SIGHUP: the first aborts the hold and starts the revert; later ones are reported, not obeyed. */
 export class SignalGuard {
   readonly controller = new AbortController();
   private count = 0;
@@ -72,8 +73,10 @@ export class SignalGuard {
   };
   constructor(private readonly log: (m: string) => void) {}
   install(): this {
+    // SIGHUP: the terminal or SSH session went away; revert as for Ctrl-C
     process.on('SIGINT', this.handler);
     process.on('SIGTERM', this.handler);
+    process.on('SIGHUP', this.handler);
     process.on('uncaughtException', this.crash);
     process.on('unhandledRejection', this.crash);
     return this;
@@ -85,6 +88,7 @@ export class SignalGuard {
   uninstall(): void {
     process.off('SIGINT', this.handler);
     process.off('SIGTERM', this.handler);
+    process.off('SIGHUP', this.handler);
     process.off('uncaughtException', this.crash);
     process.off('unhandledRejection', this.crash);
   }
@@ -112,6 +116,16 @@ export interface FaultRunOptions {
   signal?: AbortSignal;
   /** called when the revert starts */
   onReverting?: () => void;
+  /** how long the caller waits after the revert (recovery), for the expiry tag */
+  afterRevertMs?: number;
+}
+
+/** What a revert may take at most (passes, instances leaving `stopping`, starting): part of the expiry. */
+export const REVERT_BUDGET_MS = 15 * 60_000;
+
+/** The expiry a fault injected now carries: the hold, the revert and the wait after it. */
+export function expiryAt(now: number, holdMs: number, afterRevertMs = 0): string {
+  return new Date(now + holdMs + REVERT_BUDGET_MS + afterRevertMs).toISOString();
 }
 
 /** Injects a planned fault (from planFault) and always reverts it. */
@@ -124,7 +138,10 @@ export async function injectAndRevert(ctx: FaultContext, pf: PlannedFault, o: Fa
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (o.signal?.aborted) throw o.signal.reason;
-    res.injectedAt = new Date().toISOString();
+    const now = Date.now();
+    res.injectedAt = new Date(now).toISOString();
+    // computed here, not when the run was prepared: the steady state and the plan took time
+    ctx.expiresAt = expiryAt(now, plan.durationMs, o.afterRevertMs);
     await kind.inject(ctx, plan, j);
     if (kind.verify) res.verification = await kind.verify(ctx, plan);
     await (o.during ? o.during(plan, abort.signal) : sleep(plan.durationMs, abort.signal));

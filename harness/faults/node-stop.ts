@@ -8,6 +8,7 @@ import { TAG, until, type RevertContext, type RevertReport } from './types.js';
 import type { Journal } from '../journal.js';
 import { NODE_STOP, NODE_STOP_REQUESTS } from '../iam/statements.js';
 import { defineFaultKind, type SweepResult } from './kind.js';
+import { shellCommand, shellQuote } from '../shell.js';
 import { durationField, durationFlag, selectionFields, selectionFlags } from './schema.js';
 
 const ASG_PROCESSES = ['HealthCheck', 'ReplaceUnhealthy'];
@@ -38,7 +39,7 @@ export const nodeStop = defineFaultKind<NodeStopSpec, NodeStopResources>({
   rbac: [{ scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
 
   async plan(ctx, spec) {
-    const r = await chooseNodes(ctx.kube, spec, ctx.limits, ctx.seed, ctx.workloads ? await workloadHosts(ctx.kube, ctx.workloads) : undefined);
+    const r = await chooseNodes(ctx.kube, spec, ctx.limits, ctx.seed, ctx.workloads ? await workloadHosts(ctx.kube, ctx.workloads) : undefined, ctx.selfNode);
     const ids = r.chosen.map((n) => n.instanceId);
     const instances = await verifyInstances(ctx.aws, ids, ctx.guard);
     for (const [id, i] of instances) if (i.state !== 'running') throw new Error(`instance ${id} is ${i.state}, not running`);
@@ -111,9 +112,18 @@ export const nodeStop = defineFaultKind<NodeStopSpec, NodeStopResources>({
       const skip = ctx.leaveAlone(inst.tags);
       if (skip) { f.skipped = skip; out.findings.push(f); continue; }
       if (ctx.act) {
-        if (inst.state === 'stopped') await ctx.aws.startInstances([inst.id]);
-        await ctx.aws.deleteTags([inst.id], [TAG.stoppedBy, TAG.expiresAt]);
-        f.action = inst.state === 'stopped' ? 'started, tag removed' : 'tag removed';
+        // one instance that fails is reported; the others are still swept
+        try {
+          // an instance still `stopping` is waited out and started, not just untagged
+          const state = inst.state === 'stopping'
+            ? await until(`${inst.id} to leave stopping`, 10 * 60_000, async () => { const s = (await ctx.aws.describeInstances([inst.id]))[0]?.state; return s === 'stopping' ? undefined : s ?? 'terminated'; }, 1000)
+            : inst.state;
+          if (state === 'stopped') await ctx.aws.startInstances([inst.id]);
+          if (state !== 'terminated') await ctx.aws.deleteTags([inst.id], [TAG.stoppedBy, TAG.expiresAt]);
+          f.action = state === 'stopped' ? `${inst.state === 'stopping' ? 'waited until stopped, ' : ''}started, tag removed` : state === 'terminated' ? 'terminated meanwhile' : 'tag removed';
+        } catch (err) {
+          out.leftovers.push({ what: `instance ${inst.id} (${inst.state}, tagged ${TAG.stoppedBy}) could not be restored: ${(err as Error).name}: ${(err as Error).message}`, fix: [`aws ec2 start-instances --instance-ids ${shellQuote(inst.id)}`, `aws ec2 delete-tags --resources ${shellQuote(inst.id)} --tags Key=${TAG.stoppedBy} Key=${TAG.expiresAt}`] });
+        }
       }
       out.findings.push(f);
     }
@@ -149,7 +159,7 @@ async function revertNodeStop(ctx: RevertContext, j: Journal): Promise<RevertRep
       try {
         await until('instances running', 10 * 60_000, async () => ((await ctx.aws.describeInstances(pending)).every((x) => x.state === 'running') ? true : undefined), 1000);
       } catch {
-        report.leftovers.push({ what: `instance(s) ${pending.join(', ')} did not reach running`, fix: [`aws ec2 start-instances --instance-ids ${pending.join(' ')}`, `aws ec2 describe-instances --instance-ids ${pending.join(' ')} --query 'Reservations[].Instances[].State'`] });
+        report.leftovers.push({ what: `instance(s) ${pending.join(', ')} did not reach running`, fix: [shellCommand(['aws', 'ec2', 'start-instances', '--instance-ids', ...pending]), shellCommand(['aws', 'ec2', 'describe-instances', '--instance-ids', ...pending, '--query', 'Reservations[].Instances[].State'])] });
       }
     }
   }
@@ -170,7 +180,7 @@ async function revertNodeStop(ctx: RevertContext, j: Journal): Promise<RevertRep
       resumed.add(g);
       report.actions.push(`resumed ${procs.join(', ')} on ${g}`);
     } catch (err) {
-      report.leftovers.push({ what: `Auto Scaling group ${g} still has ${procs.join(', ')} suspended (${(err as Error).message})`, fix: [`aws autoscaling resume-processes --auto-scaling-group-name ${g} --scaling-processes ${procs.join(' ')}`] });
+      report.leftovers.push({ what: `Auto Scaling group ${g} still has ${procs.join(', ')} suspended (${(err as Error).message})`, fix: [shellCommand(['aws', 'autoscaling', 'resume-processes', '--auto-scaling-group-name', g, '--scaling-processes', ...procs])] });
     }
   }
   return report;

@@ -68,17 +68,18 @@ export async function workloadHosts(kube: Kube, workloads: Array<{ namespace: st
  * With `hosts` (the nodes running the scenario's workloads), the choice is among matching nodes that
  * run them, so a fault never lands on a node the scenario does not exercise.
  */
-export async function chooseNodes(kube: Kube, s: Selection, limits: Limits, seed: number, hosts?: Set<string>): Promise<Resolved> {
+export async function chooseNodes(kube: Kube, s: Selection, limits: Limits, seed: number, hosts?: Set<string>, selfNode?: string): Promise<Resolved> {
   if (s.count !== undefined && s.percent !== undefined) throw invalid('fault: give either count or percent, not both');
   const allNodes = await kube.nodes();
   const all = allNodes.map(toTarget).filter((x): x is TargetNode => !!x);
   const skipped = allNodes.length - all.length;
   const sel = selectorOf(s);
   const matchingNodes = sel ? await kube.nodes(sel) : allNodes;
-  let matching = matchingNodes.map(toTarget).filter((x): x is TargetNode => !!x && x.ready);
+  // the harness's own node is never a candidate: stopping it would stop the revert
+  let matching = matchingNodes.map(toTarget).filter((x): x is TargetNode => !!x && x.ready && x.name !== selfNode);
   if (hosts?.size && matching.some((x) => hosts.has(x.name))) matching = matching.filter((x) => hosts.has(x.name));
   if (!matching.length) {
-    throw invalid(`fault: no Ready node matches ${sel ? `selector "${sel}"` : 'the cluster'}${skipped ? ` (${skipped} nodes have no aws:/// providerID)` : ''}`);
+    throw invalid(`fault: no Ready node matches ${sel ? `selector "${sel}"` : 'the cluster'}${skipped ? ` (${skipped} nodes have no aws:/// providerID)` : ''}${selfNode && matchingNodes.some((n) => n.metadata?.name === selfNode) ? ` (the harness's own node ${selfNode} is never chosen)` : ''}`);
   }
   const n = s.percent !== undefined ? Math.max(1, Math.ceil((matching.length * s.percent) / 100)) : (s.count ?? 1);
   if (n > matching.length) throw invalid(`fault: count ${n} is more than the ${matching.length} matching Ready nodes`);

@@ -22,11 +22,21 @@ export interface FaultContext {
   limits: Limits;
   seed: number;
   runId: string;
-  /** when leftovers may be swept by anyone (fault end + margin), ISO-8601 */
+  /**
+   * when leftovers may be swept by anyone, ISO-8601: set at injection (injectAndRevert) to cover the
+   * hold, the revert and the recovery wait
+   */
   expiresAt: string;
   log: (msg: string) => void;
   /** the zone the harness itself runs in, when known (IMDS / NODE_NAME) */
   selfZone?: string;
+  /** the node the harness itself runs on (NODE_NAME, or the IMDS instance id's node): never chosen */
+  selfNode?: string;
+  /**
+   * `refuse` (the aws target's default): a zone fault exits 2 when the harness cannot tell its own
+   * zone, since it might black-hole itself; `allow`: the run was told it runs outside the VPC
+   */
+  unknownSelfZone?: 'refuse' | 'allow';
   /** the scenario's workloads, for `zone: auto` */
   workloads?: Array<{ namespace: string; selector: string }>;
 }

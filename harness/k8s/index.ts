@@ -3,7 +3,13 @@
 import * as k8s from '@kubernetes/client-node';
 import { invalid } from '../exit-codes.js';
 
-export type { V1Node, V1Pod, V1Deployment, V1EndpointSlice, KubernetesObject } from '@kubernetes/client-node';
+export type { V1Node, V1Pod, V1Deployment, V1EndpointSlice, V1Lease, V1ConfigMap, KubernetesObject } from '@kubernetes/client-node';
+
+/** The HTTP status of a client-node ApiException (404, 409, …), or undefined. */
+export function apiStatus(err: unknown): number | undefined {
+  const c = (err as { code?: unknown })?.code;
+  return typeof c === 'number' ? c : undefined;
+}
 
 export interface KubeOptions { kubeconfig?: string; context?: string }
 
@@ -11,7 +17,9 @@ export class Kube {
   readonly core: k8s.CoreV1Api;
   readonly apps: k8s.AppsV1Api;
   readonly discovery: k8s.DiscoveryV1Api;
+  readonly coordination: k8s.CoordinationV1Api;
   constructor(readonly kc: k8s.KubeConfig) {
+    this.coordination = kc.makeApiClient(k8s.CoordinationV1Api);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
     this.discovery = kc.makeApiClient(k8s.DiscoveryV1Api);

@@ -1,6 +1,6 @@
 // No secrets in logs or reports: credentials, tokens and signed-URL parameters are replaced before
 // anything is written. Values come from the environment (anything named like a secret) plus patterns.
-const SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_KEY)/i;
+export const SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_KEY)/i;
 const PATTERNS: RegExp[] = [
   /\b(AKIA|ASIA|AROA|AIDA)[0-9A-Z]{16}\b/g,
   /(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s"'<>]+/gi,
@@ -22,8 +22,20 @@ export class Redactor {
     return out;
   }
 
-  /** Deep copy with every string redacted. */
+  /**
+   * Deep copy with every string (keys too) redacted before anything is serialised: a secret that
+   * holds quotes or backslashes is escaped by JSON.stringify and would no longer match in the text.
+   */
   value<T>(v: T): T {
-    return JSON.parse(this.text(JSON.stringify(v))) as T;
+    const walk = (x: unknown): unknown => {
+      if (typeof x === 'string') return this.text(x);
+      if (Array.isArray(x)) return x.map(walk);
+      if (x && typeof x === 'object') {
+        if (typeof (x as { toJSON?: unknown }).toJSON === 'function') return walk((x as { toJSON: () => unknown }).toJSON());
+        return Object.fromEntries(Object.entries(x).map(([k, y]) => [this.text(k), walk(y)]));
+      }
+      return x;
+    };
+    return walk(v) as T;
   }
 }

@@ -118,10 +118,14 @@ describe('hardening: bad input on the real CLI against the lab', function () {
     aws = labAws(lab);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-hardening-cli-'));
     const t0 = Date.now();
-    ran.push(...(await pool(cases(), 2, async (c) => {
+    // two cases at a time: each its own harness namespace, so their run locks do not meet
+    const all = cases();
+    const nsOf = (c: Case) => `chaos-hardening-${all.indexOf(c)}`;
+    for (const c of all) await lab.kube.core.createNamespace({ body: { metadata: { name: nsOf(c) } } }).catch(() => {});
+    ran.push(...(await pool(all, 2, async (c) => {
       const stateDir = tempStateDir();
       const start = Date.now();
-      const r = await runCli([...c.args, '--state-dir', stateDir], {}, 60_000);
+      const r = await runCli([...c.args, '--state-dir', stateDir], { CHAOS_NAMESPACE: nsOf(c) }, 60_000);
       const end = Date.now();
       return { ...c, r, start, end: end + 50, ms: end - start, stateDir };
     })));

@@ -21,6 +21,7 @@ import { InvalidArgumentError } from 'commander';
 import { expandProbeUrls, loadScenario, ScenarioSchema, type Scenario } from '../../harness/scenario.js';
 import { describeIssues } from '../../harness/faults/spec.js';
 import { faults } from '../../harness/faults/index.js';
+import { SECRET_NAME } from '../../harness/report/redact.js';
 import { faultArb as faultArbOf, faultFields, labelKey, labelName, nodeSelector, validDuration, zone } from '../support/fault-arb.js';
 import { faultFromFlags, seedArg } from '../../harness/cli.js';
 import { ExitCode, HarnessError } from '../../harness/exit-codes.js';
@@ -125,7 +126,7 @@ const badSlo = (names: string[]): fc.Arbitrary<string> => {
 /** Keys no schema knows (the schemas are strict). */
 const unknownKey = (known: string[]) => fc.stringMatching(/^[a-z][A-Za-z0-9]{0,12}$/).filter((k) => !known.includes(k));
 const FAULT_FIELDS: Record<string, string[]> = faultFields(faults);
-const TOP = ['name', 'description', 'fault', 'workloads', 'probes', 'slos', 'limits', 'steady', 'settle', 'recoveryTimeout', 'abort'];
+const TOP = ['name', 'description', 'fault', 'workloads', 'probes', 'env', 'slos', 'limits', 'steady', 'settle', 'recoveryTimeout', 'abort'];
 const BAD = {
   kind: fc.oneof(fc.string().filter((k) => !KINDS.includes(k)), fc.constantFrom('teleport', 'NODE-STOP', 'node_stop', 'node-stop ', null, 5)),
   count: fc.constantFrom(0, -1, -1000, 1.5, 1001, 1e9, NaN, Infinity, -Infinity, -0, '3', null),
@@ -367,12 +368,12 @@ describe('hardening: bad input, in-process properties', function () {
   });
 
   // ---- probe URLs ----
-  const parsedScenario = (urls: string[]): Scenario => ({
-    ...ScenarioSchema.parse({ name: 'p', description: 'd', fault: { kind: 'node-stop', duration: '1m' }, workloads: [{ selector: 'app=demo' }], slos: { r: 'recovery < 5m' } }),
+  const parsedScenario = (urls: string[], env: string[] = []): Scenario => ({
+    ...ScenarioSchema.parse({ name: 'p', description: 'd', fault: { kind: 'node-stop', duration: '1m' }, workloads: [{ selector: 'app=demo' }], slos: { r: 'recovery < 5m' }, env }),
     probes: urls.map((url, i) => ({ name: `p${i}`, url, rate: 5, timeout: 2000 })),
     file: path.join(REPO_ROOT, 'scenarios/fuzz.ts'),
   });
-  const varName = fc.tuple(fc.constantFrom('', 'LAB_', 'CHAOS_'), fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/)).map(([p, n]) => p + n);
+  const varName = fc.tuple(fc.constantFrom('', 'LAB_', 'CHAOS_'), fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/)).map(([p, n]) => p + n).filter((v) => !SECRET_NAME.test(v));
 
   it('probe URLs: any ${VAR} left unset is an exit-2 error naming probes[i].url and the variable', () => {
     fc.assert(fc.property(
@@ -384,12 +385,15 @@ describe('hardening: bad input, in-process properties', function () {
         urls[i] = template;
         const unset = vars.find((v) => !env[v]);
         if (unset) {
-          const e = harnessError(() => expandProbeUrls(parsedScenario(urls), env, true));
+          const e = harnessError(() => expandProbeUrls(parsedScenario(urls, vars), env, true));
           expect(e.exitCode).to.equal(ExitCode.Invalid);
           expect(e.message).to.contain(`probes[${i}].url: \${${unset}} is not set`);
           if (unset.startsWith('LAB_')) expect(e.message).to.contain('npm run lab -- up');
         } else {
-          const out = expandProbeUrls(parsedScenario(urls), env, true);
+          const out = expandProbeUrls(parsedScenario(urls, vars), env, true);
+          // the same URL without the scenario declaring its non-LAB_ variables: refused, whatever the environment holds
+          const undeclared = vars.find((v) => !v.startsWith('LAB_'));
+          if (undeclared) expect(harnessError(() => expandProbeUrls(parsedScenario(urls), env, true)).message).to.contain(`\${${undeclared}} is not allowed`);
           expect(out.probes[i].url).to.equal(`http://127.0.0.1:8080/${vars.map((v) => env[v]).join('/')}`);
         }
       }), fcOpts(300));
