@@ -1,21 +1,26 @@
-// `npm run chaos -- <command>`: the harness's command line.
+#!/usr/bin/env node
+// `chaos <command>` (`npm run chaos -- <command>` in this repository): the harness's command line.
+// Start-up is kept light (`chaos --help` and `chaos list` under a second): the AWS SDK,
+// @kubernetes/client-node, mocha, the faults, the reports and the lab are imported inside the
+// commands that need them, never at the top of this file.
 import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, HarnessError, invalid } from './exit-codes.js';
-import { describeIssues, FaultSpec, formatLeftovers, injectAndRevert, Limits, makeFault, SignalGuard, type FaultContext } from './faults/index.js';
-import { formatSweep, sweep } from './recover.js';
-import { REPO_ROOT, resolveTarget, type ResolvedTarget } from './target.js';
-import { iamPolicy } from './iam/index.js';
-import { expandProbeUrls, listScenarios, loadScenario } from './scenario.js';
-import { runWithMocha, type RunStatus } from './runner.js';
+import { describeIssues, FaultSpec, Limits } from './faults/spec.js';
+import type { FaultContext } from './faults/index.js';
+import { defaultTarget, resolveTarget, type ResolvedTarget } from './target.js';
+import { loadProviders, providers } from './providers.js';
+import { packageJson, projectDir, projectPaths, setProjectDir } from './project.js';
+import { expandProbeUrls } from './scenario.js';
+import { listScenarioFiles, loadScenario, SCENARIO_EXTENSIONS } from './scenario-load.js';
+import type { RunStatus } from './runner.js';
 import { formatDuration } from './duration.js';
-import { buildReport, junitXml, summaryMd, updateLatest, writeReportFiles, type ReportV1 } from './report/index.js';
+import type { ReportV1 } from './report/index.js';
 import { Redactor } from './report/redact.js';
 import { formatMeasured } from './slo/evaluate.js';
-
-import { ZONE_LABEL } from './faults/targets.js';
 
 // Everything printed passes through the redactor: no credential, token or signed URL reaches a log.
 const redactor = new Redactor();
@@ -49,7 +54,10 @@ function statusPrinter(): (s: RunStatus) => void {
   };
 }
 
-interface Common { target: 'lab' | 'aws'; context?: string; region?: string; yes?: boolean; dryRun?: boolean; seed?: number; stateDir: string; config?: string; verbose?: boolean; quiet?: boolean; jsonLog?: string }
+interface Common { target: string; context?: string; region?: string; yes?: boolean; dryRun?: boolean; seed?: number; stateDir?: string; config?: string; verbose?: boolean; quiet?: boolean; jsonLog?: string }
+
+/** --state-dir, else CHAOS_STATE_DIR, else .chaos in the project directory */
+const stateDirOf = (o: Common) => (o.stateDir ? path.resolve(o.stateDir) : projectPaths().state);
 
 export function seedArg(v: string): number {
   // digits only: Number('') is 0, so an unset `--seed "$SEED"` would silently replay seed 0
@@ -59,15 +67,16 @@ export function seedArg(v: string): number {
 }
 
 function common(cmd: Command): Command {
+  const kinds = providers().map((p) => p.kind);
   return cmd
-    .addOption(new Option('--target <target>', 'where to act: the lab (started if not up) or a real cluster and account').choices(['lab', 'aws']).default('lab'))
+    .addOption(new Option('--target <target>', `where to act: ${providers().map((p) => `${p.kind} (${p.description})`).join('; ')}`).choices(kinds).default(defaultTarget()))
     .option('--context <name>', 'kube context (must be allowed in chaos.targets.json)')
     .option('--region <region>', 'AWS region (must be allowed in chaos.targets.json)')
     .option('--yes', 'confirm acting on a real account (accepted, and not needed, for the lab)')
     .option('--dry-run', 'resolve targets, print the exact plan and check IAM permissions (EC2 DryRun); change nothing')
     .addOption(new Option('--seed <n>', 'random seed for choosing targets (printed on every run; replays a choice)').argParser(seedArg))
-    .option('--state-dir <dir>', 'journals of runs (for recover)', process.env.CHAOS_STATE_DIR ?? path.join(REPO_ROOT, '.chaos'))
-    .option('--config <file>', 'target allow-lists', path.join(REPO_ROOT, 'chaos.targets.json'))
+    .option('--state-dir <dir>', 'journals of runs (for recover) (default: $CHAOS_STATE_DIR, else .chaos/ in the project directory)')
+    .option('--config <file>', 'target allow-lists (default: chaos.targets.json in the project directory)')
     .option('--verbose', 'print every AWS API call as it is made')
     .option('--quiet', 'print only the result (and errors)')
     .option('--json-log <file>', 'also append every log line and status as JSON lines to this file');
@@ -81,6 +90,7 @@ async function selfZone(t: ResolvedTarget): Promise<string | undefined> {
   const node = process.env.NODE_NAME;
   if (node) {
     const n = (await t.kube.nodes(`kubernetes.io/hostname=${node}`))[0] ?? (await t.kube.nodes()).find((x) => x.metadata?.name === node);
+    const { ZONE_LABEL } = await import('./faults/targets.js');
     const z = n?.metadata?.labels?.[ZONE_LABEL];
     if (z) return z;
   }
@@ -102,11 +112,12 @@ export async function prepare(o: Common, runId: string, maxDurationMs: number, w
   output.quiet = !!o.quiet;
   output.jsonLog = o.jsonLog;
   const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: true });
+  const { formatSweep, sweep } = await import('./recover.js');
   if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action}${c.dryRun ? ' (DryRun)' : ''} → ${c.ok ? 'ok' : c.error} ${c.ms.toFixed(0)}ms`);
   t.aws.retry.onRetry = ({ attempt, error, retriesLeft }) => log(`  retrying after ${error.name} (attempt ${attempt}, ${retriesLeft} left)`);
-  const found = await sweep({ aws: t.aws, stateDir: o.stateDir, cluster: t.guard.cluster, act: false, log });
+  const found = await sweep({ aws: t.aws, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: false, log });
   if (found.findings.length) {
-    throw invalid('an earlier run left something behind; run `npm run chaos -- recover` first', formatSweep(found, false));
+    throw invalid('an earlier run left something behind; run `chaos recover` (npm run chaos -- recover) first', formatSweep(found, false));
   }
   const seed = o.seed ?? randomInt(0, 0xffffffff);
   const ctx: FaultContext = {
@@ -132,6 +143,7 @@ async function runFaultCommand(kind: string, flags: Record<string, unknown> & Co
   const spec = faultFromFlags(kind, flags);
   const runId = newRunId();
   const { t, ctx } = await prepare(flags, runId, spec.duration);
+  const { formatLeftovers, injectAndRevert, makeFault, SignalGuard } = await import('./faults/index.js');
   log(`run ${runId} on ${t.kind} (context ${t.context}, cluster ${t.guard.cluster}, region ${t.guard.region}); seed ${ctx.seed} (--seed ${ctx.seed} replays this choice)`);
   const fault = makeFault(ctx, spec);
   const plan = await fault.plan();
@@ -146,7 +158,7 @@ async function runFaultCommand(kind: string, flags: Record<string, unknown> & Co
   }
   const guard = new SignalGuard(log).install();
   try {
-    const r = await injectAndRevert(ctx, fault, plan, spec, { stateDir: flags.stateDir, target: t.kind, signal: guard.controller.signal });
+    const r = await injectAndRevert(ctx, fault, plan, spec, { stateDir: stateDirOf(flags), target: t.kind, signal: guard.controller.signal });
     for (const a of r.revert.actions) log(`reverted: ${a}`);
     if (r.revert.leftovers.length) for (const l of formatLeftovers(r.revert.leftovers)) out(l);
     if (r.error) log(`${r.aborted ? 'aborted' : 'error'}: ${r.error.message}${r.error instanceof HarnessError && r.error.details.length ? `\n  ${r.error.details.join('\n  ')}` : ''}`);
@@ -157,70 +169,111 @@ async function runFaultCommand(kind: string, flags: Record<string, unknown> & Co
   }
 }
 
-const program = new Command('npm run chaos --')
-  .description('Chaos harness for Kubernetes on AWS: injects node, daemon and zone faults and always reverts them.')
-  .showHelpAfterError()
-  .exitOverride();
+/** The command line; built after the target providers are loaded (their kinds and commands are in it). */
+function buildProgram(): Command {
+  const program = new Command('chaos')
+    .description('Chaos harness for Kubernetes on AWS: injects node, daemon and zone faults and always reverts them.')
+    .option('--project <dir>', 'the project directory: chaos.targets.json, scenarios/, reports/, .chaos/ and .lab/ (default: the current directory)')
+    .version(packageJson().version)
+    .showHelpAfterError()
+    .exitOverride();
+  program.hook('preAction', () => { setProjectDir(program.opts<{ project?: string }>().project); });
 
-const faultCmd = common(program.command('fault <kind>')
-  .description('inject one fault (node-stop | daemon-kill | az-blackhole), hold it for --duration, revert it; no SLOs'))
-  .option('--duration <d>', 'how long the fault stays (e.g. 90s, 2m)', '30s')
-  .option('--zone <zone>', 'az-blackhole: zone or "auto"; others: only nodes of this zone')
-  .addOption(new Option('--scope <scope>', 'az-blackhole: subnets holding nodes, or every subnet of the zone').choices(['nodes', 'zone']))
-  .addOption(new Option('--daemon <daemon>', 'daemon-kill: which daemon ("runtime" follows what each node reports)').choices(['kubelet', 'kube-proxy', 'containerd', 'docker', 'runtime']))
-  .addOption(new Option('--mode <mode>', 'daemon-kill: systemctl stop, or SIGKILL').choices(['stop', 'kill']))
-  .option('--selector <labels>', 'node label selector')
-  .option('--node-group <name>', 'only nodes of this node group')
-  .option('--count <n>', 'how many matching nodes (default 1)')
-  .option('--percent <p>', 'or which share of the matching nodes')
-  .addOption(new Option('--asg <mode>', 'node-stop: suspend Auto Scaling health checks, or expect a replacement').choices(['suspend', 'expect-replacement']));
-faultCmd.action(async (kind: string, flags: Record<string, unknown> & Common) => {
-  process.exitCode = await runFaultCommand(kind, flags);
-});
-
-common(program.command('recover')
-  .description('revert everything earlier runs left (journals, harness-tagged ACLs and stopped instances) and say what was done'))
-  .option('--force', 'also sweep harness resources of unknown runs that have not expired')
-  .option('--report-only', 'only say what is left')
-  .action(async (o: Common & { force?: boolean; reportOnly?: boolean }) => {
-    const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: false });
-    if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action} → ${c.ok ? 'ok' : c.error}`);
-    const r = await sweep({ aws: t.aws, stateDir: o.stateDir, cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log });
-    for (const l of formatSweep(r, !o.reportOnly)) out(l);
-    process.exitCode = r.leftovers.length ? ExitCode.RevertIncomplete : ExitCode.Ok;
+  const faultCmd = common(program.command('fault <kind>')
+    .description('inject one fault (node-stop | daemon-kill | az-blackhole), hold it for --duration, revert it; no SLOs'))
+    .option('--duration <d>', 'how long the fault stays (e.g. 90s, 2m)', '30s')
+    .option('--zone <zone>', 'az-blackhole: zone or "auto"; others: only nodes of this zone')
+    .addOption(new Option('--scope <scope>', 'az-blackhole: subnets holding nodes, or every subnet of the zone').choices(['nodes', 'zone']))
+    .addOption(new Option('--daemon <daemon>', 'daemon-kill: which daemon ("runtime" follows what each node reports)').choices(['kubelet', 'kube-proxy', 'containerd', 'docker', 'runtime']))
+    .addOption(new Option('--mode <mode>', 'daemon-kill: systemctl stop, or SIGKILL').choices(['stop', 'kill']))
+    .option('--selector <labels>', 'node label selector')
+    .option('--node-group <name>', 'only nodes of this node group')
+    .option('--count <n>', 'how many matching nodes (default 1)')
+    .option('--percent <p>', 'or which share of the matching nodes')
+    .addOption(new Option('--asg <mode>', 'node-stop: suspend Auto Scaling health checks, or expect a replacement').choices(['suspend', 'expect-replacement']));
+  faultCmd.action(async (kind: string, flags: Record<string, unknown> & Common) => {
+    process.exitCode = await runFaultCommand(kind, flags);
   });
 
-const runCmd = common(program.command('run <scenario>', { isDefault: true })
-  .description('run a scenario file (scenarios/<name>.ts or a path): precheck, fault, recovery, SLO verdicts; `npm run chaos -- az-outage`'))
-  .option('--report-dir <dir>', 'where to write the report (default reports/<scenario>-<UTC time>/)');
-runCmd.action(async (name: string, o: Common & { reportDir?: string }) => {
-  process.exitCode = (await runScenarioCommand(name, o)).code;
-});
+  common(program.command('recover')
+    .description('revert everything earlier runs left (journals, harness-tagged ACLs and stopped instances) and say what was done'))
+    .option('--force', 'also sweep harness resources of unknown runs that have not expired')
+    .option('--report-only', 'only say what is left')
+    .action(async (o: Common & { force?: boolean; reportOnly?: boolean }) => {
+      const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: false });
+      const { formatSweep, sweep } = await import('./recover.js');
+      if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action} → ${c.ok ? 'ok' : c.error}`);
+      const r = await sweep({ aws: t.aws, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log });
+      for (const l of formatSweep(r, !o.reportOnly)) out(l);
+      process.exitCode = r.leftovers.length ? ExitCode.RevertIncomplete : ExitCode.Ok;
+    });
 
-common(program.command('gate')
-  .description('run a suite of scenarios one after the other (stopping at the first revert failure); one combined summary.md and junit.xml; exits with the worst code'))
-  .option('--suite <name>', 'a suite from the suites file', 'default')
-  .option('--suites <file>', 'the suites file (scenario names or paths)', path.join(REPO_ROOT, 'scenarios', 'suites.json'))
-  .option('--report-dir <dir>', 'where to write the combined reports (default reports/gate-<suite>-<UTC time>/)')
-  .action(async (o: Common & { suite: string; suites: string; reportDir?: string }) => {
-    process.exitCode = await gateCommand(o);
+  const runCmd = common(program.command('run <scenario>', { isDefault: true })
+    .description(`run a scenario: a name (scenarios/<name>.{${SCENARIO_EXTENSIONS.map((e) => e.slice(1)).join(',')}} in the project) or a file path: precheck, fault, recovery, SLO verdicts; \`chaos az-outage\``))
+    .option('--report-dir <dir>', 'where to write the report (default reports/<scenario>-<UTC time>/ in the project directory)');
+  runCmd.action(async (name: string, o: Common & { reportDir?: string }) => {
+    process.exitCode = (await runScenarioCommand(name, o)).code;
   });
 
-program.command('list').description('list the scenario files').action(async () => {
-  for (const n of listScenarios()) {
-    try {
-      const s = await loadScenario(n);
-      out(`${n.padEnd(18)} ${s.fault.kind.padEnd(13)} ${s.description}`);
-    } catch (err) {
-      out(`${n.padEnd(18)} INVALID: ${(err as Error).message}`);
+  common(program.command('gate')
+    .description('run a suite of scenarios one after the other (stopping at the first revert failure); one combined summary.md and junit.xml; exits with the worst code'))
+    .option('--suite <name>', 'a suite from the suites file', 'default')
+    .option('--suites <file>', 'the suites file (scenario names or paths) (default: scenarios/suites.json in the project directory)')
+    .option('--report-dir <dir>', 'where to write the combined reports (default reports/gate-<suite>-<UTC time>/)')
+    .action(async (o: Common & { suite: string; suites?: string; reportDir?: string }) => {
+      process.exitCode = await gateCommand({ ...o, suites: o.suites ?? projectPaths().suites });
+    });
+
+  program.command('list').description('list the scenario files of the project (scenarios/*.ts, *.yaml, *.yml, *.json) with their faults').action(async () => {
+    const files = listScenarioFiles();
+    if (!files.length) out(`no scenario files in ${projectPaths().scenarios} (\`chaos init\` writes one)`);
+    const dup = new Set(files.filter((f, i) => files.findIndex((g) => g.name === f.name) !== i).map((f) => f.name));
+    for (const { name, file } of files) {
+      const label = `${name}${path.extname(file)}`.padEnd(24);
+      if (dup.has(name)) { out(`${label} AMBIGUOUS: more than one file is named ${name}; run it by path (chaos run scenarios/${path.basename(file)})`); continue; }
+      try {
+        const s = await loadScenario(file);
+        out(`${label} ${s.fault.kind.padEnd(13)} ${s.description}`);
+      } catch (err) {
+        const e = err as Error & { details?: string[] };
+        out(`${label} INVALID: ${e.message}${e.details?.length ? `\n${' '.repeat(26)}${e.details.join(`\n${' '.repeat(26)}`)}` : ''}`);
+      }
+    }
+  });
+
+  program.command('init')
+    .description('write a starter chaos.targets.json, scenarios/az-outage.yaml and .gitignore lines (reports/, .chaos/, .lab/) in the project directory; exit 2 when any exists')
+    .option('--force', 'overwrite chaos.targets.json and scenarios/az-outage.yaml; append the missing lines to .gitignore')
+    .action(async (o: { force?: boolean }) => {
+      const { initProject } = await import('./init.js');
+      const entries = providers().flatMap((p) => (p.starterEntry ? [p.starterEntry] : []));
+      process.exitCode = initProject({ dir: projectDir(), force: o.force, entries, log: (m) => out(m) });
+    });
+
+  program.command('iam-policy')
+    .description('print the least-privilege IAM policy the harness needs')
+    .option('--cluster <name>', 'cluster name for the tag conditions', '${ClusterName}')
+    .action(async (o: { cluster: string }) => {
+      const { iamPolicy } = await import('./iam/index.js');
+      out(JSON.stringify(iamPolicy(o.cluster), null, 2));
+    });
+
+  // commands the providers bring (the lab: `chaos lab up|down|status|…`), their arguments passed on as they are
+  for (const p of providers()) {
+    for (const c of p.commands ?? []) {
+      program.command(c.name)
+        .description(c.description)
+        .argument('[args...]')
+        .helpOption(false)
+        .allowUnknownOption()
+        .allowExcessArguments()
+        .action(async (args: string[]) => {
+          process.exitCode = await c.run(args, { projectDir: projectDir(), programName: `chaos ${c.name}` });
+        });
     }
   }
-});
-
-program.command('iam-policy')
-  .description('print the least-privilege IAM policy the harness needs')
-  .option('--cluster <name>', 'cluster name for the tag conditions', '${ClusterName}')
-  .action((o: { cluster: string }) => { out(JSON.stringify(iamPolicy(o.cluster), null, 2)); });
+  return program;
+}
 
 async function gateCommand(o: Common & { suite: string; suites: string; reportDir?: string }): Promise<number> {
   let suites: Record<string, string[] | string>;
@@ -232,9 +285,12 @@ async function gateCommand(o: Common & { suite: string; suites: string; reportDi
   const names = suites[o.suite];
   if (!Array.isArray(names)) throw invalid(`no suite "${o.suite}" in ${o.suites} (suites: ${Object.keys(suites).filter((k) => Array.isArray(suites[k])).join(', ')})`);
   const base = path.dirname(o.suites);
-  const resolveName = (n: string) => (/[/\\]|\.ts$/.test(n) ? path.resolve(base, n) : n);
+  // a name is a scenario of the project; a path (a slash or a scenario extension) is relative to the suites file
+  const isPath = (n: string) => /[/\\]/.test(n) || SCENARIO_EXTENSIONS.some((e) => n.endsWith(e));
+  const resolveName = (n: string) => (isPath(n) ? path.resolve(base, n) : n);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const root = path.join(REPO_ROOT, 'reports');
+  const { junitXml, summaryMd, updateLatest } = await import('./report/index.js');
+  const root = projectPaths().reports;
   const dir = o.reportDir ?? path.join(root, `gate-${o.suite}-${stamp}`);
   const reports: ReportV1[] = [];
   const codes: Array<[string, number]> = [];
@@ -242,7 +298,7 @@ async function gateCommand(o: Common & { suite: string; suites: string; reportDi
     log(`gate ${o.suite}: scenario ${codes.length + 1}/${names.length}: ${name}`);
     let code: number;
     try {
-      const r = await runScenarioCommand(resolveName(name), { ...o, reportDir: path.join(dir, path.basename(name, '.ts')) });
+      const r = await runScenarioCommand(resolveName(name), { ...o, reportDir: path.join(dir, path.basename(name, path.extname(name))) });
       code = r.code;
       if (r.report) reports.push(r.report);
     } catch (err) {
@@ -272,6 +328,7 @@ async function runScenarioCommand(name: string, o: Common & { reportDir?: string
   const s = expandProbeUrls(loaded, { ...process.env, ...t.env }, t.kind === 'lab');
   ctx.limits = s.limits;
   log(`run ${runId}: scenario ${s.name} on ${t.kind} (context ${t.context}, cluster ${t.guard.cluster}); seed ${ctx.seed} (--seed ${ctx.seed} replays this choice)`);
+  const { formatLeftovers, makeFault, SignalGuard } = await import('./faults/index.js');
   if (o.dryRun) {
     const fault = makeFault(ctx, s.fault);
     const plan = await fault.plan();
@@ -282,10 +339,12 @@ async function runScenarioCommand(name: string, o: Common & { reportDir?: string
     out('dry run: nothing was changed');
     return { code: ExitCode.Ok };
   }
+  const { runWithMocha } = await import('./runner.js');
+  const { buildReport, updateLatest, writeReportFiles } = await import('./report/index.js');
   const guard = new SignalGuard(log).install();
   try {
-    const r = await runWithMocha(s, { t, ctx, stateDir: o.stateDir, log, signal: guard.controller.signal, onStatus: statusPrinter(), redact: (x) => redactor.text(x) }, o.quiet ? 'dot' : 'spec');
-    const root = path.join(REPO_ROOT, 'reports');
+    const r = await runWithMocha(s, { t, ctx, stateDir: stateDirOf(o), log, signal: guard.controller.signal, onStatus: statusPrinter(), redact: (x) => redactor.text(x) }, o.quiet ? 'dot' : 'spec');
+    const root = projectPaths().reports;
     const dir = o.reportDir ?? path.join(root, `${s.name}-${r.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
     const report = buildReport(r, { description: s.description, target: { kind: t.kind, context: t.context, cluster: t.guard.cluster, region: t.guard.region } });
     const files = writeReportFiles(dir, report, redactor);
@@ -312,7 +371,8 @@ function fmtMs(ms: number | undefined): string {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await program.parseAsync(argv);
+    await loadProviders();
+    await buildProgram().parseAsync(argv);
     return Number(process.exitCode ?? 0);
   } catch (err) {
     const e = err as Error & { code?: string; exitCode?: number };
@@ -328,7 +388,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+// run when this file is the program (`node dist/harness/cli.js`, tsx, or npx's node_modules/.bin/chaos symlink)
+const invoked = (() => { try { return fs.realpathSync(process.argv[1] ?? ''); } catch { return ''; } })();
+if (invoked === fileURLToPath(import.meta.url)) {
   void main(process.argv).then((code) => process.exit(code));
 }
 
