@@ -73,8 +73,10 @@ export function initProject(o: InitOptions): number {
   fs.writeFileSync(files.scenario, starterScenario());
   o.log(`wrote ${show(files.scenario)}`);
   const before = fs.existsSync(files.gitignore) ? fs.readFileSync(files.gitignore, 'utf8') : '';
-  const have = new Set(before.split('\n').map((l) => l.trim()));
-  const missing = GITIGNORE_LINES.filter((l) => !have.has(l) && !have.has(l.replace(/\/$/, '')) && !have.has(`/${l}`));
+  // `reports/`, `reports`, `/reports` and `/reports/` all ignore it
+  const norm = (l: string) => l.trim().replace(/^\//, '').replace(/\/$/, '');
+  const have = new Set(before.split('\n').map(norm));
+  const missing = GITIGNORE_LINES.filter((l) => !have.has(norm(l)));
   if (missing.length) {
     fs.writeFileSync(files.gitignore, `${before}${before && !before.endsWith('\n') ? '\n' : ''}${missing.join('\n')}\n`);
     o.log(`${before ? 'appended to' : 'wrote'} .gitignore: ${missing.join(' ')}`);

@@ -1,7 +1,8 @@
 // Target providers: what `--target <kind>` resolves to. The harness knows only this interface and a
-// registry; it imports no provider but its own `aws` (harness/target.ts).
+// registry; it imports no provider but its own `aws`.
 //
-// How other providers get in, without the harness importing them:
+// `aws` is built in (harness/aws-provider.ts). How other providers get in, without the harness
+// importing them:
 //   1. the package's own package.json names them: `"chaos": { "providers": ["lab/provider"] }`: a
 //      module path relative to the package's source root (the repository, or dist/ when compiled),
 //      without extension; the harness adds the extension of its own modules (.ts under tsx, .js
@@ -19,6 +20,7 @@ import type { Aws, TargetKind } from './aws/index.js';
 import type { Kube } from './k8s/index.js';
 import type { Guard } from './faults/targets.js';
 import { MODULE_EXT, packageJson, projectDir, SOURCE_ROOT } from './project.js';
+import { awsProvider } from './aws-provider.js';
 
 /** One entry of chaos.targets.json: what a run on this target may touch. */
 export interface TargetEntry {
@@ -75,7 +77,7 @@ export interface TargetProvider {
   starterEntry?: TargetEntry;
 }
 
-const registry = new Map<string, TargetProvider>();
+const registry = new Map<string, TargetProvider>([[awsProvider.kind, awsProvider]]);
 
 export function registerProvider(p: TargetProvider): void {
   if (!/^[a-z][a-z0-9-]*$/.test(p.kind)) throw new Error(`target provider kind "${p.kind}": lower-case letters, digits and dashes`);
