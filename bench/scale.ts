@@ -5,12 +5,12 @@
 // (observer's record time − the apiserver's commit time from the audit log) for changes made at a
 // fixed rate. The extra nodes are Node objects created here (KWOK heart-beats them; no EC2 instance
 // behind them) and the pods are created with spec.nodeName set (the scheduler would be far too slow).
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchOptions, BenchResult, Table, Target } from './common.js';
+import { ensureDist, type BenchOptions, type BenchResult, type Table, type Target } from './common.js';
 import { auditTimeMs, readAuditLines } from './audit.js';
 import { NS, type ChildMsg, type ChildPodEvent } from './scale-child.js';
 
@@ -174,19 +174,6 @@ interface SizeFigures {
   labCpuDuringCreateS: Record<string, number>;
 }
 
-/** Builds dist/ (npm run build) when the compiled child is missing or older than a source it is built from. */
-function ensureChildBuilt(log: (m: string) => void): void {
-  const newest = (dir: string): number => fs.readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-    const f = path.join(dir, e.name);
-    return Math.max(m, e.isDirectory() ? newest(f) : e.name.endsWith('.ts') ? fs.statSync(f).mtimeMs : 0);
-  }, 0);
-  const src = Math.max(newest(path.join(ROOT, 'harness')), ...['scale-child.ts', 'audit.ts'].map((f) => fs.statSync(path.join(ROOT, 'bench', f)).mtimeMs));
-  if (fs.existsSync(CHILD_JS) && fs.statSync(CHILD_JS).mtimeMs >= src) return;
-  log('building dist/ for the observer child (npm run build)');
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status})`);
-}
-
 const bench = async ({ full, log }: BenchOptions): Promise<BenchResult> => {
   const { fork } = await import('node:child_process');
   const { labDown, labUp, readState } = await import('../lab/cluster.js');
@@ -199,7 +186,7 @@ const bench = async ({ full, log }: BenchOptions): Promise<BenchResult> => {
   // BENCH_SCALE_SIZES=20,50 and BENCH_SCALE_WINDOW_S=10: quick runs while working on the bench itself
   const sizes = process.env.BENCH_SCALE_SIZES ? process.env.BENCH_SCALE_SIZES.split(',').map(Number) : full ? [100, 300, 1000] : [100, 300];
   const WINDOW_S = Number(process.env.BENCH_SCALE_WINDOW_S ?? DEFAULT_WINDOW_S);
-  ensureChildBuilt(log);
+  ensureDist(CHILD_JS, log, ['bench/scale-child.ts', 'bench/audit.ts']);
   const paths = labPaths(path.join(REPO_ROOT, '.lab-bench'));
   const opts = { clusterName: 'chaos-lab-bench', nodesPerZone: 2, timing: 'upstream' as const, runtime: 'containerd' as const };
   const t0 = Date.now();
