@@ -104,10 +104,16 @@ describe('the package, installed from its tarball (npm pack → npm install → 
     expect(list.stdout.trim().split('\n')).to.have.length(1);
   });
 
-  it('npx chaos lab status (through the lab provider) sees the running test lab', async () => {
+  it('npx chaos lab status and lab up (through the lab provider, from dist/lab) see the running test lab', async () => {
     const r = await chaos('lab', 'status');
     expect(r.code, show(r)).to.equal(0);
     expect(r.stdout).to.contain(`lab "${TEST_CLUSTER}": up`);
+    const up = await run('npx', ['--no', '--', 'chaos', 'lab', 'up'], project, cleanEnv({ LAB_DIR: TEST_LAB_DIR, LAB_CLUSTER_NAME: TEST_CLUSTER }), 180_000);
+    expect(up.code, show(up)).to.equal(0);
+    expect(up.stderr).to.match(/already up in [\d.]+s: 6 nodes/);
+    const help = await chaos('lab', '--help');
+    expect(help.code, show(help)).to.equal(0);
+    expect(help.stdout).to.match(/Usage: chaos lab/).and.match(/\n {2}up /);
   });
 
   it('npx chaos az-outage --dry-run plans the fault on the test lab and changes nothing', async () => {
