@@ -106,7 +106,7 @@ export async function labMain(args: string[], o: LabCliOptions = {}): Promise<nu
     return Number(process.exitCode ?? 0);
   } catch (err) {
     const e = err as Error & { code?: string; exitCode?: number };
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return 0;
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
     if (e.code?.startsWith('commander.')) return 2;
     log(`error: ${e.message}`);
     return 1;

@@ -102,6 +102,31 @@ describe('the package, installed from its tarball (npm pack → npm install → 
     expect(list.code, show(list)).to.equal(0);
     expect(list.stdout).to.match(/^az-outage\.yaml\s+az-blackhole\s+Black-hole every node subnet of one zone for 2 minutes$/m);
     expect(list.stdout.trim().split('\n')).to.have.length(1);
+    const iam = await chaos('iam-policy', '--cluster', 'prod-eks');
+    expect(iam.code, show(iam)).to.equal(0);
+    expect((JSON.parse(iam.stdout) as { Version: string }).Version).to.equal('2012-10-17');
+    expect(iam.stdout).to.contain('prod-eks');
+  });
+
+  it('a TypeScript scenario importing defineScenario from the package loads (tsx registered on demand)', async () => {
+    fs.writeFileSync(path.join(project, 'scenarios', 'kubelet.ts'), [
+      `import { defineScenario, type ScenarioInput } from 'k8s-aws-chaos-harness';`,
+      `const s: ScenarioInput = {`,
+      `  name: 'kubelet', description: 'Stop kubelet on one node for 1 minute',`,
+      `  fault: { kind: 'daemon-kill', daemon: 'kubelet', duration: '1m' },`,
+      `  workloads: [{ namespace: 'default', selector: 'app=demo' }],`,
+      `  slos: { 'pods ready again': 'recovery < 2m' },`,
+      `};`,
+      `export default defineScenario(s);`,
+      ``,
+    ].join('\n'));
+    try {
+      const list = await chaos('list');
+      expect(list.code, show(list)).to.equal(0);
+      expect(list.stdout).to.match(/^kubelet\.ts\s+daemon-kill\s+Stop kubelet on one node for 1 minute$/m);
+    } finally {
+      fs.rmSync(path.join(project, 'scenarios', 'kubelet.ts'));
+    }
   });
 
   it('npx chaos lab status and lab up (through the lab provider, from dist/lab) see the running test lab', async () => {
