@@ -105,7 +105,10 @@ async function importTs(file: string): Promise<{ default?: unknown }> {
     tsxRegistered ??= Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]).then(([esm, cjs]) => { esm.register(); cjs.register(); });
   }
   await tsxRegistered;
-  return (await import(url)) as { default?: unknown };
+  const mod = (await import(url)) as { default?: unknown };
+  // a .ts file in a CommonJS package is compiled to CommonJS: its `export default` is exports.default
+  const d = mod.default as { __esModule?: boolean; default?: unknown } | undefined;
+  return d && typeof d === 'object' && d.__esModule === true ? { default: d.default } : mod;
 }
 
 async function loadModuleScenario(file: string, r: string): Promise<Scenario> {
