@@ -1,5 +1,6 @@
 // What every benchmark returns and how `npm run bench` prints it. A benchmark is a script that
 // measures and prints figures (ratios side by side from one run), never a timed test.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../lab/paths.js';
@@ -80,4 +81,24 @@ export function writeBenchJson(results: BenchResult[], file = BENCH_JSON): void 
 
 export function machineInfo(): Record<string, unknown> {
   return { node: process.version, platform: `${process.platform}/${process.arch}`, cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency };
+}
+
+/** Newest mtime of the .ts files under dir (recursively). */
+function newestTs(dir: string): number {
+  return fs.readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+    const f = path.join(dir, e.name);
+    return Math.max(m, e.isDirectory() ? newestTs(f) : e.name.endsWith('.ts') ? fs.statSync(f).mtimeMs : 0);
+  }, 0);
+}
+
+/**
+ * Builds dist/ (`npm run build`) when `file` (a compiled output) is missing or older than a source
+ * under harness/, lab/ or one of `extra` (bench files compiled with them).
+ */
+export function ensureDist(file: string, log: (m: string) => void, extra: string[] = []): void {
+  const src = Math.max(newestTs(path.join(REPO_ROOT, 'harness')), newestTs(path.join(REPO_ROOT, 'lab')), ...extra.map((f) => fs.statSync(path.join(REPO_ROOT, f)).mtimeMs));
+  if (fs.existsSync(file) && fs.statSync(file).mtimeMs >= src) return;
+  log(`building dist/ (npm run build): ${path.relative(REPO_ROOT, file)} is missing or older than its sources`);
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs')], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status})`);
 }

@@ -1,4 +1,4 @@
-// `npm run bench [-- --only accuracy,probe,scale,revert] [--full]`: runs the benchmarks one after the
+// `npm run bench [-- --only startup,accuracy,probe,scale,revert] [--full]`: runs the benchmarks one after the
 // other (never in parallel: they share two cores), prints each one's tables and targets, and merges
 // the results into reports/bench.json.
 import { Command, Option } from 'commander';
@@ -6,9 +6,9 @@ import { renderResult, writeBenchJson, BENCH_JSON, type Bench, type BenchResult 
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const ALL = ['accuracy', 'probe', 'scale', 'revert'] as const;
+const ALL = ['startup', 'accuracy', 'probe', 'scale', 'revert'] as const;
 const program = new Command('npm run bench --')
-  .description('measure the harness: observation accuracy vs ground truth, probe engine vs autocannon, observer at scale, revert speed')
+  .description('measure the harness: CLI start-up, observation accuracy vs ground truth, probe engine vs autocannon, observer at scale, revert speed')
   .addOption(new Option('--only <names>', `comma-separated subset of ${ALL.join(', ')}`).default(ALL.join(',')))
   .option('--full', 'the long variants (e.g. the 1,000-node scale run)', false)
   .action(async (o: { only: string; full: boolean }) => {

@@ -10,12 +10,16 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchOptions, BenchResult, Table, Target } from './common.js';
-import { auditTimeMs, readAuditLines, wallMinusMonoMs } from './audit.js';
+import { ensureDist, type BenchOptions, type BenchResult, type Table, type Target } from './common.js';
+import { auditTimeMs, readAuditLines } from './audit.js';
+import { NS, type ChildMsg, type ChildPodEvent } from './scale-child.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
-const NS = 'scale';
-const SELECTOR = 'app=scale';
+const ROOT = path.resolve(path.dirname(THIS_FILE), '..');
+/** The observer child, compiled by `npm run build` (tsconfig.build.json) and run under plain node. */
+const CHILD_JS = path.join(ROOT, 'dist', 'bench', 'scale-child.js');
+/** Peak RSS at 1,006 nodes / 30,000 pods with the child under tsx (npm run bench -- --only scale --full, 2026-11-26). */
+const TSX_PEAK_RSS_MB_1006 = 382;
 const PODS_PER_NODE = 30;
 const CHANGE_RATE = 20; // changes per second in the lag window
 const DEFAULT_WINDOW_S = 30;
@@ -24,75 +28,6 @@ const UA = 'chaos-bench-scale';
 const TARGET_RSS_MB = 300;
 const TARGET_LAG_P99_MS = 1000;
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
-
-// ---------------------------------------------------------------------------------------------
-// The child: the Observer alone, instrumented from outside (a counter on client-node's Watch).
-// ---------------------------------------------------------------------------------------------
-
-interface Mem { rssMB: number; hwmMB: number; heapMB: number }
-interface ChildPodEvent { t: number; key: string; ready: boolean; deleted: boolean }
-type ChildMsg =
-  | { type: 'ready'; base: Mem }
-  | { type: 'listed'; listS: number; cpuS: number; mem: Mem; pods: number; nodes: number; originNs: string; wallMinusMonoMs: number }
-  | { type: 'marked' }
-  | { type: 'collected'; cpuS: number; events: number; podEvents: ChildPodEvent[]; mem: Mem; peakRssMB: number }
-  | { type: 'error'; error: string };
-
-function mem(): Mem {
-  const s = fs.readFileSync('/proc/self/status', 'utf8');
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
-  return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024, heapMB: process.memoryUsage().heapUsed / 2 ** 20 };
-}
-
-const cpuS = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
-
-async function child(): Promise<void> {
-  const send = (m: ChildMsg) => process.send!(m);
-  try {
-    const { Kube } = await import('../harness/k8s/index.js');
-    const { Observer } = await import('../harness/observe/observer.js');
-    const { Recorder } = await import('../harness/timeline.js');
-    let peak = 0;
-    setInterval(() => { peak = Math.max(peak, mem().rssMB); }, 100).unref();
-    send({ type: 'ready', base: mem() });
-    let rec: InstanceType<typeof Recorder> | undefined;
-    let obs: InstanceType<typeof Observer> | undefined;
-    let mark = { cpu: process.cpuUsage(), events: 0, idx: 0 };
-    process.on('message', (m: { cmd: string; kubeconfig?: string }) => {
-      void (async () => {
-        try {
-          if (m.cmd === 'start') {
-            const kube = Kube.load({ kubeconfig: m.kubeconfig });
-            rec = new Recorder();
-            obs = new Observer(kube, rec, [{ namespace: NS, selector: SELECTOR }]);
-            const c0 = process.cpuUsage();
-            const t0 = performance.now();
-            await obs.start();
-            const listS = (performance.now() - t0) / 1000;
-            const cpu = cpuS(process.cpuUsage(c0));
-            send({ type: 'listed', listS, cpuS: cpu, mem: mem(), pods: obs.pods.size, nodes: obs.nodes.size, originNs: rec.originNs.toString(), wallMinusMonoMs: wallMinusMonoMs() });
-          } else if (m.cmd === 'mark') {
-            peak = mem().rssMB;
-            mark = { cpu: process.cpuUsage(), events: obs!.watchEvents(), idx: rec!.events.length };
-            send({ type: 'marked' });
-          } else if (m.cmd === 'collect') {
-            const podEvents: ChildPodEvent[] = [];
-            for (const e of rec!.events.slice(mark.idx)) if (e.type === 'pod') podEvents.push({ t: e.t, key: e.key, ready: e.ready, deleted: e.deleted });
-            send({ type: 'collected', cpuS: cpuS(process.cpuUsage(mark.cpu)), events: obs!.watchEvents() - mark.events, podEvents, mem: mem(), peakRssMB: peak });
-          } else if (m.cmd === 'exit') {
-            process.exit(0);
-          }
-        } catch (err) {
-          send({ type: 'error', error: (err as Error).stack ?? String(err) });
-        }
-      })();
-    });
-  } catch (err) {
-    send({ type: 'error', error: (err as Error).stack ?? String(err) });
-  }
-}
-
-if (process.env.BENCH_SCALE_CHILD === '1') void child();
 
 // ---------------------------------------------------------------------------------------------
 // The parent: grows the lab, drives changes, reads the audit log.
@@ -251,6 +186,7 @@ const bench = async ({ full, log }: BenchOptions): Promise<BenchResult> => {
   // BENCH_SCALE_SIZES=20,50 and BENCH_SCALE_WINDOW_S=10: quick runs while working on the bench itself
   const sizes = process.env.BENCH_SCALE_SIZES ? process.env.BENCH_SCALE_SIZES.split(',').map(Number) : full ? [100, 300, 1000] : [100, 300];
   const WINDOW_S = Number(process.env.BENCH_SCALE_WINDOW_S ?? DEFAULT_WINDOW_S);
+  ensureDist(CHILD_JS, log, ['bench/scale-child.ts', 'bench/audit.ts']);
   const paths = labPaths(path.join(REPO_ROOT, '.lab-bench'));
   const opts = { clusterName: 'chaos-lab-bench', nodesPerZone: 2, timing: 'upstream' as const, runtime: 'containerd' as const };
   const t0 = Date.now();
@@ -327,7 +263,9 @@ const bench = async ({ full, log }: BenchOptions): Promise<BenchResult> => {
       await sleep(5000); // EndpointSlices and KWOK settle
 
       // ---- the observer, in its own process ----
-      const c = fork(THIS_FILE, [], { cwd: REPO_ROOT, execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_SCALE_CHILD: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      // plain node: no tsx flags from this process (execArgv), none through NODE_OPTIONS
+      const childEnv = { ...process.env, BENCH_SCALE_CHILD: '1', NODE_OPTIONS: (process.env.NODE_OPTIONS ?? '').split(/\s+/).filter((x) => x && !/tsx/.test(x)).join(' ') };
+      const c = fork(CHILD_JS, [], { cwd: ROOT, execArgv: [], env: childEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       obsChild = c;
       const waitMsg = <K extends ChildMsg['type']>(type: K, timeoutMs = 600_000) => new Promise<Extract<ChildMsg, { type: K }>>((resolve, reject) => {
         const to = setTimeout(() => { cleanup(); reject(new Error(`observer child: no ${type} within ${timeoutMs / 1000} s`)); }, timeoutMs);
@@ -340,6 +278,7 @@ const bench = async ({ full, log }: BenchOptions): Promise<BenchResult> => {
         c.on('exit', onExit);
       });
       const ready = await waitMsg('ready');
+      log(`observer child: ${CHILD_JS} under plain node (execArgv ${JSON.stringify(ready.execArgv)}, NODE_OPTIONS ${JSON.stringify(ready.nodeOptions)}), ${fmt(ready.base.rssMB, 0)} MB after its imports`);
       c.send({ cmd: 'start', kubeconfig: paths.kubeconfig });
       const listed = await waitMsg('listed');
       log(`observer: listed ${listed.nodes} nodes and ${listed.pods} pods in ${fmt(listed.listS, 2)} s (${fmt(listed.cpuS, 2)} CPU-s), RSS ${fmt(listed.mem.rssMB, 0)} MB (peak so far ${fmt(listed.mem.hwmMB, 0)} MB; ${fmt(ready.base.rssMB, 0)} MB before the observer started)`);
@@ -487,7 +426,7 @@ const bench = async ({ full, log }: BenchOptions): Promise<BenchResult> => {
       `${fmt(f.lagClient.p50, 1)} / ${fmt(f.lagClient.p99, 1)} / ${fmt(f.lagClient.max, 1)}`]),
   };
   const targets: Target[] = last ? [
-    { what: `observer process peak RSS at ${last.nodes} nodes / ${last.pods} pods (whole process: Node + tsx + client-node + Observer)`, target: `< ${TARGET_RSS_MB} MB`, measured: `${fmt(last.peakRssMB, 0)} MB (${fmt(last.baseRssMB, 0)} MB of it before the Observer started)`, met: last.peakRssMB < TARGET_RSS_MB },
+    { what: `observer process peak RSS at ${last.nodes} nodes / ${last.pods} pods (whole process: Node + client-node + Observer, compiled dist/ under plain node)`, target: `< ${TARGET_RSS_MB} MB`, measured: `${fmt(last.peakRssMB, 0)} MB (${fmt(last.baseRssMB, 0)} MB of it before the Observer started; under tsx, 1,006 nodes / 30,000 pods: ${TSX_PEAK_RSS_MB_1006} MB)`, met: last.peakRssMB < TARGET_RSS_MB },
     { what: `event lag p99 at ${last.nodes} nodes / ${last.pods} pods`, target: `< ${TARGET_LAG_P99_MS} ms`, measured: `${fmt(last.lagAudit.p99, 1)} ms`, met: last.lagAudit.p99 < TARGET_LAG_P99_MS },
   ] : [];
   if (full && (figures.length < sizes.length || failure)) targets.push({ what: `largest size run (${sizes.at(-1)} added nodes)`, target: 'completed', measured: `${last?.scaleNodes ?? 0} added nodes${failure ? `; failed: ${failure.split('\n')[0]}` : ''}`, met: false });
@@ -495,7 +434,7 @@ const bench = async ({ full, log }: BenchOptions): Promise<BenchResult> => {
   notes.push(
     `nodes = ${'`'}scale-<zone>-<n>${'`'} Node objects created by the bench (shape of lab/manifests.ts nodeObject, heartbeat label on so KWOK manages them, no providerID: no EC2 instance behind them) + the lab's 6; pods created with spec.nodeName (no scheduler), label app=scale, behind a ClusterIP Service (EndpointSlices watched too)`,
     'lab timing "upstream" (40 s node leases, renewed every 10 s by KWOK; 50 s grace), so a loaded apiserver does not turn nodes NotReady and evict pods mid-run',
-    'RSS = VmRSS of the observer process (Node + tsx + client-node + the Observer with its Recorder); "RSS before" is that process after its imports, before the Observer started (under tsx, as `npm run chaos` runs; the same imports under plain node take about 115 MB); peak RSS = VmHWM; own peak = peak − before; heap = V8 heapUsed right after the list',
+    `RSS = VmRSS of the observer process (Node + client-node + the Observer with its Recorder), run from the compiled dist/bench/scale-child.js under plain node as an installed \`chaos\` runs (until this change it ran under tsx: about 200 MB before the Observer started and ${TSX_PEAK_RSS_MB_1006} MB peak at 1,006 nodes / 30,000 pods); "RSS before" is that process after its imports, before the Observer started; peak RSS = VmHWM; own peak = peak − before; heap = V8 heapUsed right after the list`,
     'lag: CLOCK_MONOTONIC of the observer\'s record − the audit log\'s stageTimestamp (ResponseComplete, µs) of the bench\'s own request, converted with a wall−monotonic offset sampled in the observer process; "vs client response" uses the bench\'s response time instead (can be negative: the watch event may beat the response)',
     'CPU s /1k events: observer CPU during the change window (plus 3 s) / watch events it received (pods, nodes, EndpointSlices, incl. KWOK\'s status writes)',
   );

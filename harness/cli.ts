@@ -1,24 +1,28 @@
-// `npm run chaos -- <command>`: the harness's command line.
+#!/usr/bin/env node
+// `chaos <command>` (`npm run chaos -- <command>` in this repository): the harness's command line.
+// Start-up is kept light (`chaos --help` and `chaos list` under a second): the AWS SDK,
+// @kubernetes/client-node, mocha, the faults, the reports and the lab are imported inside the
+// commands that need them, never at the top of this file.
 import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, HarnessError, invalid } from './exit-codes.js';
-import { explainAwsError } from './aws/errors.js';
-import { whereAmI } from './self.js';
-import { acquireRunLock, engageLever, harnessNamespace, LEVER_POLL_MS, readLever, readLock, releaseLever, type RunLock } from './lock.js';
-import { describeIssues, expiryAt, faults, formatLeftovers, injectAndRevert, Limits, planFault, SignalGuard, type FaultContext, type FaultRegistry, type FaultSpec } from './faults/index.js';
-import { formatSweep, sweep } from './recover.js';
-import { REPO_ROOT, resolveTarget, type ResolvedTarget } from './target.js';
-import { iamPolicy } from './iam/index.js';
-import { expandProbeUrls, listScenarios, loadScenario } from './scenario.js';
-import { runWithMocha, type RunStatus } from './runner.js';
+import { describeIssues, Limits } from './faults/schema.js';
+import { faults, type FaultRegistry, type FaultSpec } from './faults/registry.js';
+import type { FaultContext } from './faults/index.js';
+import type { RunLock } from './lock.js';
+import { defaultTarget, resolveTarget, type ResolvedTarget } from './target.js';
+import { loadProviders, providers } from './providers.js';
+import { packageJson, projectDir, projectPaths, setProjectDir } from './project.js';
+import { expandProbeUrls } from './scenario.js';
+import { listScenarioFiles, loadScenario, SCENARIO_EXTENSIONS } from './scenario-load.js';
+import type { RunStatus } from './runner.js';
 import { formatDuration, formatMs } from './duration.js';
-import { buildReport, junitXml, summaryMd, updateLatest, writeReportFiles, type ReportV1 } from './report/index.js';
+import type { ReportV1 } from './report/index.js';
 import { Redactor } from './report/redact.js';
 import { formatMeasured } from './slo/evaluate.js';
-
-import { ZONE_LABEL } from './faults/targets.js';
 
 // Everything printed passes through the redactor: no credential, token or signed URL reaches a log.
 const redactor = new Redactor();
@@ -52,7 +56,10 @@ function statusPrinter(): (s: RunStatus) => void {
   };
 }
 
-interface Common { allowUnknownSelfZone?: boolean; target: 'lab' | 'aws'; context?: string; region?: string; yes?: boolean; dryRun?: boolean; seed?: number; stateDir: string; config?: string; verbose?: boolean; quiet?: boolean; jsonLog?: string }
+interface Common { allowUnknownSelfZone?: boolean; target: string; context?: string; region?: string; yes?: boolean; dryRun?: boolean; seed?: number; stateDir?: string; config?: string; verbose?: boolean; quiet?: boolean; jsonLog?: string }
+
+/** --state-dir, else CHAOS_STATE_DIR, else .chaos in the project directory */
+const stateDirOf = (o: Common) => (o.stateDir ? path.resolve(o.stateDir) : projectPaths().state);
 
 export function seedArg(v: string): number {
   // digits only: Number('') is 0, so an unset `--seed "$SEED"` would silently replay seed 0
@@ -62,15 +69,16 @@ export function seedArg(v: string): number {
 }
 
 function common(cmd: Command): Command {
+  const kinds = providers().map((p) => p.kind);
   return cmd
-    .addOption(new Option('--target <target>', 'where to act: the lab (started if not up) or a real cluster and account').choices(['lab', 'aws']).default('lab'))
+    .addOption(new Option('--target <target>', `where to act: ${providers().map((p) => `${p.kind} (${p.description})`).join('; ')}`).choices(kinds).default(defaultTarget()))
     .option('--context <name>', 'kube context (must be allowed in chaos.targets.json)')
     .option('--region <region>', 'AWS region (must be allowed in chaos.targets.json)')
     .option('--yes', 'confirm acting on a real account (accepted, and not needed, for the lab)')
     .option('--dry-run', 'resolve targets, print the exact plan and check IAM permissions (EC2 DryRun); change nothing')
     .addOption(new Option('--seed <n>', 'random seed for choosing targets (printed on every run; replays a choice)').argParser(seedArg))
-    .option('--state-dir <dir>', 'journals of runs (for recover)', process.env.CHAOS_STATE_DIR ?? path.join(REPO_ROOT, '.chaos'))
-    .option('--config <file>', 'target allow-lists', path.join(REPO_ROOT, 'chaos.targets.json'))
+    .option('--state-dir <dir>', 'journals of runs (for recover) (default: $CHAOS_STATE_DIR, else .chaos/ in the project directory)')
+    .option('--config <file>', 'target allow-lists (default: chaos.targets.json in the project directory)')
     .option('--verbose', 'print every AWS API call as it is made')
     .option('--quiet', 'print only the result (and errors)')
     .option('--json-log <file>', 'also append every log line and status as JSON lines to this file')
@@ -83,11 +91,12 @@ export function newRunId(): string {
 
 export interface PreparedRun { t: ResolvedTarget; ctx: FaultContext; /** the run lock (not for a dry run); release it when the revert is over */ lock?: RunLock }
 
-/** Target, sweep (report-only: refuse while something is left), context. */
+/** Target, run lock and safety lever, sweep (report-only: refuse while something is left), context. */
 export async function prepare(o: Common, runId: string, maxDurationMs: number, workloads?: FaultContext['workloads']): Promise<PreparedRun> {
   output.quiet = !!o.quiet;
   output.jsonLog = o.jsonLog;
   const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: true });
+  const [{ formatSweep, sweep }, { acquireRunLock, readLever }, { whereAmI }, { expiryAt }] = await Promise.all([import('./recover.js'), import('./lock.js'), import('./self.js'), import('./faults/index.js')]);
   if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action}${c.dryRun ? ' (DryRun)' : ''} → ${c.ok ? 'ok' : c.error} ${c.ms.toFixed(0)}ms`);
   t.aws.retry.onRetry = ({ attempt, error, retriesLeft }) => log(`  retrying after ${error.name} (attempt ${attempt}, ${retriesLeft} left)`);
   // one run at a time, and never while the safety lever is engaged (a dry run only checks the lever)
@@ -97,32 +106,27 @@ export async function prepare(o: Common, runId: string, maxDurationMs: number, w
     if (lever) throw invalid(`the safety lever is engaged (${lever.reason}; by ${lever.by} at ${lever.at}); release it with \`chaos stop --release\``);
   } else lock = await acquireRunLock(t.kube, { runId, log });
   try {
-    const found = await sweep({ aws: t.aws, kube: t.kube, stateDir: o.stateDir, cluster: t.guard.cluster, act: false, log });
+    const found = await sweep({ aws: t.aws, kube: t.kube, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: false, log });
     if (found.findings.length) {
-      throw invalid('an earlier run left something behind; run `npm run chaos -- recover` first', formatSweep(found, false));
+      throw invalid('an earlier run left something behind; run `chaos recover` (npm run chaos -- recover) first', formatSweep(found, false));
     }
+    const seed = o.seed ?? randomInt(0, 0xffffffff);
+    const self = await whereAmI(t.kube, t.kind);
+    if (self.node) log(`the harness runs on node ${self.node}${self.zone ? ` in ${self.zone}` : ''}: it is never chosen`);
+    const ctx: FaultContext = {
+      aws: t.aws, kube: t.kube, guard: t.guard, limits: Limits.parse({}), seed, runId,
+      // provisional (dry runs print it); injectAndRevert sets the real expiry when it injects
+      expiresAt: expiryAt(Date.now(), maxDurationMs),
+      log, selfZone: self.zone, selfNode: self.node, workloads,
+      unknownSelfZone: t.kind === 'aws' && !o.allowUnknownSelfZone ? 'refuse' : 'allow',
+    };
+    return { t, ctx, lock };
   } catch (err) {
     await lock?.release();
     throw err;
   }
-  const seed = o.seed ?? randomInt(0, 0xffffffff);
-  const self = await whereAmI(t.kube, t.kind);
-  if (self.node) log(`the harness runs on node ${self.node}${self.zone ? ` in ${self.zone}` : ''}: it is never chosen`);
-  const ctx: FaultContext = {
-    aws: t.aws, kube: t.kube, guard: t.guard, limits: Limits.parse({}), seed, runId,
-    // provisional (dry runs print it); injectAndRevert sets the real expiry when it injects
-    expiresAt: expiryAt(Date.now(), maxDurationMs),
-    log, selfZone: self.zone, selfNode: self.node, workloads,
-    unknownSelfZone: t.kind === 'aws' && !o.allowUnknownSelfZone ? 'refuse' : 'allow',
-  };
-  return { t, ctx, lock };
 }
 
-/**
- * The `fault <kind>` flags as a fault spec; an invalid one is an exit-2 error naming `fault.<field>`.
- * Every field any registered kind has a flag for is taken over (a field the kind does not have is
- * then an unknown key of its spec), parsed as that flag says.
- */
 export function faultFromFlags(kind: string, f: Record<string, unknown>, registry: FaultRegistry = faults): FaultSpec {
   const raw: Record<string, unknown> = { kind };
   for (const fl of registry.list().flatMap((k) => k.flags)) {
@@ -133,8 +137,6 @@ export function faultFromFlags(kind: string, f: Record<string, unknown>, registr
   if (!r.success) throw invalid(`invalid fault`, describeIssues(r.error, 'fault'));
   return r.data as FaultSpec;
 }
-
-/** `chaos fault <kind>`: one sub-command per registered kind, with the flags its module declares. */
 export function addFaultCommands(parent: Command, registry: FaultRegistry = faults, run: (kind: string, flags: Record<string, unknown> & Common) => Promise<number> = runFaultCommand): Command {
   const fault = parent.command('fault')
     .description(`inject one fault (${registry.kinds().join(' | ')}), hold it for --duration, revert it; no SLOs`)
@@ -168,8 +170,14 @@ async function runFaultCommand(kind: string, flags: Record<string, unknown> & Co
   }
 }
 
+/** What stops a run early: Ctrl-C / SIGTERM / SIGHUP, the safety lever, or losing the run lock. */
+function runSignal(guard: { controller: AbortController }, lock?: RunLock): AbortSignal {
+  return lock ? AbortSignal.any([guard.controller.signal, lock.signal]) : guard.controller.signal;
+}
+
 async function runPreparedFault(t: ResolvedTarget, ctx: FaultContext, spec: FaultSpec, flags: Common, lock?: RunLock): Promise<number> {
   const runId = ctx.runId;
+  const { formatLeftovers, injectAndRevert, planFault, SignalGuard } = await import('./faults/index.js');
   log(`run ${runId} on ${t.kind} (context ${t.context}, cluster ${t.guard.cluster}, region ${t.guard.region}); seed ${ctx.seed} (--seed ${ctx.seed} replays this choice)`);
   const pf = await planFault(ctx, spec);
   const { plan } = pf;
@@ -184,7 +192,7 @@ async function runPreparedFault(t: ResolvedTarget, ctx: FaultContext, spec: Faul
   }
   const guard = new SignalGuard(log).install();
   try {
-    const r = await injectAndRevert(ctx, pf, { stateDir: flags.stateDir, target: t.kind, signal: runSignal(guard, lock) });
+    const r = await injectAndRevert(ctx, pf, { stateDir: stateDirOf(flags), target: t.kind, signal: runSignal(guard, lock) });
     for (const a of r.revert.actions) log(`reverted: ${a}`);
     if (r.revert.leftovers.length) for (const l of formatLeftovers(r.revert.leftovers)) out(l);
     if (r.error) log(`${r.aborted ? 'aborted' : 'error'}: ${r.error.message}${r.error instanceof HarnessError && r.error.details.length ? `\n  ${r.error.details.join('\n  ')}` : ''}`);
@@ -195,89 +203,153 @@ async function runPreparedFault(t: ResolvedTarget, ctx: FaultContext, spec: Faul
   }
 }
 
-const program = new Command('npm run chaos --')
-  .description('Chaos harness for Kubernetes on AWS: injects node, daemon and zone faults and always reverts them.')
-  .showHelpAfterError()
-  .exitOverride();
+/** The command line; built after the target providers are loaded (their kinds and commands are in it). */
+function buildProgram(): Command {
+  const program = new Command('chaos')
+    .description('Chaos harness for Kubernetes on AWS: injects node, daemon and zone faults and always reverts them.')
+    .option('--project <dir>', 'the project directory: chaos.targets.json, scenarios/, reports/, .chaos/ and .lab/ (default: the current directory)')
+    .version(packageJson().version)
+    .showHelpAfterError()
+    .exitOverride();
+  program.hook('preAction', () => { setProjectDir(program.opts<{ project?: string }>().project); });
 
-addFaultCommands(program);
+  addFaultCommands(program);
 
-common(program.command('recover')
-  .description('revert everything earlier runs left (journals, harness-tagged ACLs and stopped instances) and say what was done'))
-  .option('--force', 'also sweep harness resources of unknown runs that have not expired')
-  .option('--report-only', 'only say what is left')
-  .action(async (o: Common & { force?: boolean; reportOnly?: boolean }) => {
-    const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: false });
-    if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action} → ${c.ok ? 'ok' : c.error}`);
-    // recover acts only while it holds the run lock; it takes over a lock whose run stopped renewing it
-    const lock = o.reportOnly ? undefined : await acquireRunLock(t.kube, { runId: `recover-${newRunId()}`, takeOverStale: true, log });
-    try {
-      const r = await sweep({ aws: t.aws, kube: t.kube, stateDir: o.stateDir, cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log });
-      for (const l of formatSweep(r, !o.reportOnly)) out(l);
-      process.exitCode = r.leftovers.length ? ExitCode.RevertIncomplete : ExitCode.Ok;
-    } finally {
-      await lock?.release();
+  common(program.command('recover')
+    .description('revert everything earlier runs left (journals, harness-tagged ACLs and stopped instances) and say what was done'))
+    .option('--force', 'also sweep harness resources of unknown runs that have not expired')
+    .option('--report-only', 'only say what is left')
+    .action(async (o: Common & { force?: boolean; reportOnly?: boolean }) => {
+      const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: false });
+      const { formatSweep, sweep } = await import('./recover.js');
+      if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action} → ${c.ok ? 'ok' : c.error}`);
+      // recover acts only while it holds the run lock; it takes over a lock whose run stopped renewing it
+      const { acquireRunLock } = await import('./lock.js');
+      const lock = o.reportOnly ? undefined : await acquireRunLock(t.kube, { runId: `recover-${newRunId()}`, takeOverStale: true, log });
+      try {
+        const r = await sweep({ aws: t.aws, kube: t.kube, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log });
+        for (const l of formatSweep(r, !o.reportOnly)) out(l);
+        process.exitCode = r.leftovers.length ? ExitCode.RevertIncomplete : ExitCode.Ok;
+      } finally {
+        await lock?.release();
+      }
+    });
+
+  const runCmd = common(program.command('run <scenario>', { isDefault: true })
+    .description(`run a scenario: a name (scenarios/<name>.{${SCENARIO_EXTENSIONS.map((e) => e.slice(1)).join(',')}} in the project) or a file path: precheck, fault, recovery, SLO verdicts; \`chaos az-outage\``))
+    .option('--report-dir <dir>', 'where to write the report (default reports/<scenario>-<UTC time>/ in the project directory)');
+  runCmd.action(async (name: string, o: Common & { reportDir?: string }) => {
+    process.exitCode = (await runScenarioCommand(name, o)).code;
+  });
+
+  common(program.command('gate')
+    .description('run a suite of scenarios one after the other (stopping at the first revert failure); one combined summary.md and junit.xml; exits with the worst code'))
+    .option('--suite <name>', 'a suite from the suites file', 'default')
+    .option('--suites <file>', 'the suites file (scenario names or paths) (default: scenarios/suites.json in the project directory)')
+    .option('--report-dir <dir>', 'where to write the combined reports (default reports/gate-<suite>-<UTC time>/)')
+    .action(async (o: Common & { suite: string; suites?: string; reportDir?: string }) => {
+      process.exitCode = await gateCommand({ ...o, suites: o.suites ?? projectPaths().suites });
+    });
+
+  common(program.command('stop')
+    .description('the safety lever: every running harness on this cluster reverts at once and exits 3; new runs exit 2 until `chaos stop --release`'))
+    .option('--reason <text>', 'why (shown to every run that stops or is refused)', 'stopped by hand')
+    .option('--release', 'release the lever: runs may start again')
+    .action(async (o: Common & { reason: string; release?: boolean }) => {
+      const { engageLever, LEVER_POLL_MS, releaseLever } = await import('./lock.js');
+      const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: true, config: o.config, log, startLab: false });
+      if (o.release) {
+        out((await releaseLever(t.kube)) ? `safety lever released on ${t.guard.cluster}: runs may start again` : `the safety lever was not engaged on ${t.guard.cluster}`);
+        return;
+      }
+      await engageLever(t.kube, o.reason);
+      out(`safety lever engaged on ${t.guard.cluster} (${o.reason}): running harnesses revert within ${2 * LEVER_POLL_MS / 1000} s and exit 3; new runs exit 2 until \`chaos stop --release\``);
+    });
+
+  common(program.command('status')
+    .description('who holds the run lock, whether the safety lever is engaged, and what `recover` would find'))
+    .action(async (o: Common) => {
+      const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: true, config: o.config, log, startLab: false });
+      const { harnessNamespace, readLever, readLock } = await import('./lock.js');
+      const { formatSweep, sweep } = await import('./recover.js');
+      const [{ state }, lever] = [await readLock(t.kube), await readLever(t.kube)];
+      out(`cluster ${t.guard.cluster} (${t.kind}, context ${t.context}, namespace ${harnessNamespace()})`);
+      out(`  run lock: ${state ? `${state.stale ? 'STALE (its run stopped renewing; `chaos recover` takes it over)' : 'held'} by run ${state.runId} (${state.holder}), renewed ${state.renewTime?.toISOString() ?? '?'}` : 'free'}`);
+      out(`  safety lever: ${lever ? `ENGAGED (${lever.reason}; by ${lever.by} at ${lever.at}); release with \`chaos stop --release\`` : 'released'}`);
+      const found = await sweep({ aws: t.aws, kube: t.kube, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: false, log });
+      out('  recover would find:');
+      for (const l of formatSweep(found, false)) out(`    ${l}`);
+    });
+
+  program.command('list').description('list the scenario files of the project (scenarios/*.ts, *.yaml, *.yml, *.json) with their faults').action(async () => {
+    const files = listScenarioFiles();
+    if (!files.length) out(`no scenario files in ${projectPaths().scenarios} (\`chaos init\` writes one)`);
+    const dup = new Set(files.filter((f, i) => files.findIndex((g) => g.name === f.name) !== i).map((f) => f.name));
+    for (const { name, file } of files) {
+      const label = `${name}${path.extname(file)}`.padEnd(24);
+      if (dup.has(name)) { out(`${label} AMBIGUOUS: more than one file is named ${name}; run it by path (chaos run scenarios/${path.basename(file)})`); continue; }
+      try {
+        const s = await loadScenario(file);
+        out(`${label} ${s.fault.kind.padEnd(13)} ${s.description}`);
+      } catch (err) {
+        const e = err as Error & { details?: string[] };
+        out(`${label} INVALID: ${e.message}${e.details?.length ? `\n${' '.repeat(26)}${e.details.join(`\n${' '.repeat(26)}`)}` : ''}`);
+      }
     }
   });
 
-const runCmd = common(program.command('run <scenario>', { isDefault: true })
-  .description('run a scenario file (scenarios/<name>.ts or a path): precheck, fault, recovery, SLO verdicts; `npm run chaos -- az-outage`'))
-  .option('--report-dir <dir>', 'where to write the report (default reports/<scenario>-<UTC time>/)');
-runCmd.action(async (name: string, o: Common & { reportDir?: string }) => {
-  process.exitCode = (await runScenarioCommand(name, o)).code;
-});
+  program.command('init')
+    .description('write a starter chaos.targets.json, scenarios/az-outage.yaml and .gitignore lines (reports/, .chaos/, .lab/) in the project directory; exit 2 when any exists')
+    .option('--force', 'overwrite chaos.targets.json and scenarios/az-outage.yaml; append the missing lines to .gitignore')
+    .action(async (o: { force?: boolean }) => {
+      const { initProject } = await import('./init.js');
+      const entries = providers().flatMap((p) => (p.starterEntry ? [p.starterEntry] : []));
+      process.exitCode = initProject({ dir: projectDir(), force: o.force, entries, log: (m) => out(m) });
+    });
 
-common(program.command('gate')
-  .description('run a suite of scenarios one after the other (stopping at the first revert failure); one combined summary.md and junit.xml; exits with the worst code'))
-  .option('--suite <name>', 'a suite from the suites file', 'default')
-  .option('--suites <file>', 'the suites file (scenario names or paths)', path.join(REPO_ROOT, 'scenarios', 'suites.json'))
-  .option('--report-dir <dir>', 'where to write the combined reports (default reports/gate-<suite>-<UTC time>/)')
-  .action(async (o: Common & { suite: string; suites: string; reportDir?: string }) => {
-    process.exitCode = await gateCommand(o);
-  });
+  program.command('iam-policy')
+    .description('print the least-privilege IAM policy the harness needs (the shared read-only statements plus each fault kind\'s)')
+    .option('--cluster <name>', 'cluster name for the tag conditions', '${ClusterName}')
+    .option('--vpc <id>', 'the cluster\'s VPC: subnets and network ACLs outside it are denied (recommended)')
+    .option('--region <region>', 'pin the region (default: any)')
+    .option('--account <id>', 'pin the account (default: any)')
+    .option('--install-documents', 'also ssm:CreateDocument/UpdateDocument of the harness documents: for an admin role, never the run role')
+    .action(async (o: { cluster: string; vpc?: string; region?: string; account?: string; installDocuments?: boolean }) => {
+      const { iamPolicy, policyCaveats } = await import('./iam/index.js');
+      const opts = { vpcId: o.vpc, region: o.region, account: o.account, installDocuments: o.installDocuments };
+      let doc;
+      try {
+        doc = iamPolicy(o.cluster, opts);
+      } catch (err) {
+        throw invalid((err as Error).message);
+      }
+      out(JSON.stringify(doc, null, 2));
+      for (const c of policyCaveats(opts)) log(`note: ${c}`);
+    });
 
-common(program.command('stop')
-  .description('the safety lever: every running harness on this cluster reverts at once and exits 3; new runs exit 2 until `chaos stop --release`'))
-  .option('--reason <text>', 'why (shown to every run that stops or is refused)', 'stopped by hand')
-  .option('--release', 'release the lever: runs may start again')
-  .action(async (o: Common & { reason: string; release?: boolean }) => {
-    const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: true, config: o.config, log, startLab: false });
-    if (o.release) {
-      out((await releaseLever(t.kube)) ? `safety lever released on ${t.guard.cluster}: runs may start again` : `the safety lever was not engaged on ${t.guard.cluster}`);
-      return;
-    }
-    await engageLever(t.kube, o.reason);
-    out(`safety lever engaged on ${t.guard.cluster} (${o.reason}): running harnesses revert within ${2 * LEVER_POLL_MS / 1000} s and exit 3; new runs exit 2 until \`chaos stop --release\``);
-  });
+  common(program.command('install-documents')
+    .description('create or update the harness\'s SSM documents in the account and region (needs an admin role: `chaos iam-policy --install-documents`); --dry-run says what would change'))
+    .action(async (o: Common) => {
+      const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: false });
+      for (const d of await t.aws.installDocuments({ dryRun: !!o.dryRun })) out(`${d.name}: ${d.action}${'version' in d && d.version ? ` (version ${String(d.version)})` : ''}`);
+    });
 
-common(program.command('status')
-  .description('who holds the run lock, whether the safety lever is engaged, and what `recover` would find'))
-  .action(async (o: Common) => {
-    const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: true, config: o.config, log, startLab: false });
-    const [{ state }, lever] = [await readLock(t.kube), await readLever(t.kube)];
-    out(`cluster ${t.guard.cluster} (${t.kind}, context ${t.context}, namespace ${harnessNamespace()})`);
-    out(`  run lock: ${state ? `${state.stale ? 'STALE (its run stopped renewing; `chaos recover` takes it over)' : 'held'} by run ${state.runId} (${state.holder}), renewed ${state.renewTime?.toISOString() ?? '?'}` : 'free'}`);
-    out(`  safety lever: ${lever ? `ENGAGED (${lever.reason}; by ${lever.by} at ${lever.at}); release with \`chaos stop --release\`` : 'released'}`);
-    const found = await sweep({ aws: t.aws, kube: t.kube, stateDir: o.stateDir, cluster: t.guard.cluster, act: false, log });
-    out('  recover would find:');
-    for (const l of formatSweep(found, false)) out(`    ${l}`);
-  });
-
-program.command('list').description('list the scenario files').action(async () => {
-  for (const n of listScenarios()) {
-    try {
-      const s = await loadScenario(n);
-      out(`${n.padEnd(18)} ${s.fault.kind.padEnd(13)} ${s.description}`);
-    } catch (err) {
-      out(`${n.padEnd(18)} INVALID: ${(err as Error).message}`);
+  // commands the providers bring (the lab: `chaos lab up|down|status|…`), their arguments passed on as they are
+  for (const p of providers()) {
+    for (const c of p.commands ?? []) {
+      program.command(c.name)
+        .description(c.description)
+        .argument('[args...]')
+        .helpOption(false)
+        .allowUnknownOption()
+        .allowExcessArguments()
+        .action(async (args: string[]) => {
+          process.exitCode = await c.run(args, { projectDir: projectDir(), programName: `chaos ${c.name}` });
+        });
     }
   }
-});
-
-program.command('iam-policy')
-  .description('print the least-privilege IAM policy the harness needs')
-  .option('--cluster <name>', 'cluster name for the tag conditions', '${ClusterName}')
-  .action((o: { cluster: string }) => { out(JSON.stringify(iamPolicy(o.cluster), null, 2)); });
+  return program;
+}
 
 async function gateCommand(o: Common & { suite: string; suites: string; reportDir?: string }): Promise<number> {
   let suites: Record<string, string[] | string>;
@@ -289,9 +361,12 @@ async function gateCommand(o: Common & { suite: string; suites: string; reportDi
   const names = suites[o.suite];
   if (!Array.isArray(names)) throw invalid(`no suite "${o.suite}" in ${o.suites} (suites: ${Object.keys(suites).filter((k) => Array.isArray(suites[k])).join(', ')})`);
   const base = path.dirname(o.suites);
-  const resolveName = (n: string) => (/[/\\]|\.ts$/.test(n) ? path.resolve(base, n) : n);
+  // a name is a scenario of the project; a path (a slash or a scenario extension) is relative to the suites file
+  const isPath = (n: string) => /[/\\]/.test(n) || SCENARIO_EXTENSIONS.some((e) => n.endsWith(e));
+  const resolveName = (n: string) => (isPath(n) ? path.resolve(base, n) : n);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const root = path.join(REPO_ROOT, 'reports');
+  const { junitXml, summaryMd, updateLatest } = await import('./report/index.js');
+  const root = projectPaths().reports;
   const dir = o.reportDir ?? path.join(root, `gate-${o.suite}-${stamp}`);
   const reports: ReportV1[] = [];
   const codes: Array<[string, number]> = [];
@@ -299,7 +374,7 @@ async function gateCommand(o: Common & { suite: string; suites: string; reportDi
     log(`gate ${o.suite}: scenario ${codes.length + 1}/${names.length}: ${name}`);
     let code: number;
     try {
-      const r = await runScenarioCommand(resolveName(name), { ...o, reportDir: path.join(dir, path.basename(name, '.ts')) });
+      const r = await runScenarioCommand(resolveName(name), { ...o, reportDir: path.join(dir, path.basename(name, path.extname(name))) });
       code = r.code;
       if (r.report) reports.push(r.report);
     } catch (err) {
@@ -333,16 +408,12 @@ async function runScenarioCommand(name: string, o: Common & { reportDir?: string
   }
 }
 
-/** What stops a run early: Ctrl-C / SIGTERM / SIGHUP, the safety lever, or losing the run lock. */
-function runSignal(guard: SignalGuard, lock?: RunLock): AbortSignal {
-  return lock ? AbortSignal.any([guard.controller.signal, lock.signal]) : guard.controller.signal;
-}
-
 async function runPreparedScenario(loaded: Awaited<ReturnType<typeof loadScenario>>, t: ResolvedTarget, ctx: FaultContext, o: Common & { reportDir?: string }, lock?: RunLock): Promise<{ code: number; report?: ReportV1 }> {
   const runId = ctx.runId;
   const s = expandProbeUrls(loaded, { ...process.env, ...t.env }, t.kind === 'lab');
   ctx.limits = s.limits;
   log(`run ${runId}: scenario ${s.name} on ${t.kind} (context ${t.context}, cluster ${t.guard.cluster}); seed ${ctx.seed} (--seed ${ctx.seed} replays this choice)`);
+  const { formatLeftovers, planFault, SignalGuard } = await import('./faults/index.js');
   if (o.dryRun) {
     const { kind, plan } = await planFault(ctx, s.fault);
     out(`plan: ${plan.summary}`);
@@ -352,10 +423,12 @@ async function runPreparedScenario(loaded: Awaited<ReturnType<typeof loadScenari
     out('dry run: nothing was changed');
     return { code: ExitCode.Ok };
   }
+  const { runWithMocha } = await import('./runner.js');
+  const { buildReport, updateLatest, writeReportFiles } = await import('./report/index.js');
   const guard = new SignalGuard(log).install();
   try {
-    const r = await runWithMocha(s, { t, ctx, stateDir: o.stateDir, log, signal: runSignal(guard, lock), onStatus: statusPrinter(), redact: (x) => redactor.text(x) }, o.quiet ? 'dot' : 'spec');
-    const root = path.join(REPO_ROOT, 'reports');
+    const r = await runWithMocha(s, { t, ctx, stateDir: stateDirOf(o), log, signal: runSignal(guard, lock), onStatus: statusPrinter(), redact: (x) => redactor.text(x) }, o.quiet ? 'dot' : 'spec');
+    const root = projectPaths().reports;
     const dir = o.reportDir ?? path.join(root, `${s.name}-${r.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
     const report = buildReport(r, { description: s.description, target: { kind: t.kind, context: t.context, cluster: t.guard.cluster, region: t.guard.region } });
     const files = writeReportFiles(dir, report, redactor);
@@ -379,17 +452,19 @@ async function runPreparedScenario(loaded: Awaited<ReturnType<typeof loadScenari
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await program.parseAsync(argv);
+    await loadProviders();
+    await buildProgram().parseAsync(argv);
     return Number(process.exitCode ?? 0);
   } catch (err) {
     const e = err as Error & { code?: string; exitCode?: number };
-    if (typeof e.code === 'string' && e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) return ExitCode.Invalid;
     if (err instanceof HarnessError) {
       log(`${err.exitCode === ExitCode.Invalid ? 'invalid' : 'error'}: ${err.message}`, 'error');
       for (const d of err.details) log(`  ${d}`, 'error');
       return err.exitCode;
     }
+    const { explainAwsError } = await import('./aws/errors.js');
     const advice = explainAwsError(err);
     if (advice) { log(`error: ${advice}`, 'error'); return ExitCode.Error; }
     log(`error: ${e.stack ?? e.message}`, 'error');
@@ -397,7 +472,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+// run when this file is the program (`node dist/harness/cli.js`, tsx, or npx's node_modules/.bin/chaos symlink)
+const invoked = (() => { try { return fs.realpathSync(process.argv[1] ?? ''); } catch { return ''; } })();
+if (invoked === fileURLToPath(import.meta.url)) {
   void main(process.argv).then((code) => process.exit(code));
 }
 

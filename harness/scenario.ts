@@ -1,15 +1,12 @@
 // Scenario files: data, typed with defineScenario, validated at load time (zod) with the file, the
 // line and the field in every error, before anything is injected.
-import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { FaultSpec, Limits, describeIssues, durationField, type FaultSpecInput } from './faults/spec.js';
 import { isEqualitySelector } from './selector.js';
 import { SECRET_NAME } from './report/redact.js';
 import { parseSlo, SloSyntaxError } from './slo/grammar.js';
 import { invalid } from './exit-codes.js';
-import { REPO_ROOT } from './target.js';
 
 const durationMs = durationField();
 const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'write a percentage like 50%').transform((s) => Number(s.slice(0, -1))).refine((n) => n <= 100, 'a percentage is at most 100%');
@@ -92,66 +89,11 @@ export const ScenarioSchema = z.object({
 export type ScenarioInput = Omit<z.input<typeof ScenarioSchema>, 'fault'> & { fault: FaultSpecInput };
 export type Scenario = z.output<typeof ScenarioSchema> & { file: string };
 
-/** Types a scenario file; validation happens when the harness loads it. */
-export function defineScenario(s: ScenarioInput): ScenarioInput {
-  return s;
-}
+/** Types a scenario file (in harness/define.ts, so that scenario files load without zod). */
+export { defineScenario } from './define.js';
 
-export const SCENARIO_DIR = path.join(REPO_ROOT, 'scenarios');
-
-export function scenarioFile(nameOrPath: string): string {
-  if (/[/\\]|\.ts$/.test(nameOrPath)) return path.resolve(nameOrPath);
-  return path.join(SCENARIO_DIR, `${nameOrPath}.ts`);
-}
-
-export function listScenarios(): string[] {
-  if (!fs.existsSync(SCENARIO_DIR)) return [];
-  return fs.readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
-}
-
-/** The line of the deepest key of `issuePath` found in order in the source (1-based), else undefined. */
-export function lineOf(source: string, issuePath: Array<string | number>): number | undefined {
-  const lines = source.split('\n');
-  let from = 0;
-  let found: number | undefined;
-  for (const key of issuePath) {
-    if (typeof key === 'number') continue;
-    const re = new RegExp(`(^|[\\s{,])(['"]?)${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\2\\s*:`);
-    const i = lines.findIndex((l, k) => k >= from && re.test(l));
-    if (i < 0) break;
-    found = i + 1;
-    from = i;
-  }
-  return found;
-}
-
-export async function loadScenario(nameOrPath: string): Promise<Scenario> {
-  const file = scenarioFile(nameOrPath);
-  const rel = path.relative(process.cwd(), file) || file;
-  if (!fs.existsSync(file)) {
-    const known = listScenarios();
-    throw invalid(`no scenario "${nameOrPath}" (${rel} does not exist); known: ${known.join(', ') || 'none'}`);
-  }
-  let mod: { default?: unknown };
-  try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-  } catch (err) {
-    const e = err as Error;
-    const at = (e.stack ?? '').split('\n').map((l) => /\(?((?:file:\/\/)?[^()\s]+\.ts):(\d+):\d+\)?/.exec(l)).find((m) => m && m[1].replace('file://', '') === file);
-    throw invalid(`${rel}${at ? `:${at[2]}` : ''}: the scenario file failed to load: ${e.name}: ${e.message}`);
-  }
-  if (mod.default === undefined) throw invalid(`${rel}: no default export; write \`export default defineScenario({ … })\``);
-  const r = ScenarioSchema.safeParse(mod.default);
-  if (!r.success) {
-    const source = fs.readFileSync(file, 'utf8');
-    const lines = r.error.issues.map((i) => {
-      const line = lineOf(source, i.path as Array<string | number>);
-      return `${rel}${line ? `:${line}` : ''}: ${describeIssues(new z.ZodError([i]))[0]}`;
-    });
-    throw invalid(`${rel}: invalid scenario`, lines);
-  }
-  return { ...r.data, file };
-}
+// Finding and loading files (.ts, .yaml, .yml, .json) lives in scenario-load.ts; re-exported here.
+export { listScenarioFiles, listScenarios, lineOf, loadScenario, SCENARIO_DIR, SCENARIO_EXTENSIONS, scenarioFile, scenariosDir } from './scenario-load.js';
 
 /** Expands ${VAR} in probe URLs; a variable left unset is an error naming the probe. */
 export function expandProbeUrls(s: Scenario, env: Record<string, string | undefined>, loopbackOnly: boolean): Scenario {

@@ -1,8 +1,12 @@
-// `npm run lab -- <command>`: the rehearsal cluster.
+// `npm run lab -- <command>` (in this repository) and `chaos lab <command>` (from an installed
+// package, through the lab's target provider, lab/provider.ts): the rehearsal cluster. The lab's state
+// is `.lab` in the project directory (LAB_DIR overrides).
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { apiserverStart, apiserverStop, checkSubnetsPerZone, DEFAULT_OPTIONS, DEFAULT_SUBNETS_PER_ZONE, labDown, labStatusLine, labUp, readState } from './cluster.js';
 import { labKube, nodeReady } from './kube.js';
-import { labPaths } from './paths.js';
+import { labDir, labPaths as pathsFor } from './paths.js';
 import { setHeartbeat } from './heartbeat.js';
 import { WorldLog } from './world.js';
 
@@ -22,70 +26,94 @@ function subnetsArg(v: string): number {
   }
 }
 
-const program = new Command('npm run lab --')
-  .description('The rehearsal lab: a real Kubernetes control plane (built from upstream source) with KWOK nodes in three zones of us-east-1.')
-  .showHelpAfterError();
-
-program.command('up')
-  .description('build the binaries if needed (cached outside the repo), start the cluster and write .lab/env; a no-op when it is already up')
-  .addOption(new Option('--nodes-per-zone <n>', 'nodes in each of the 3 zones').argParser(intArg).default(DEFAULT_OPTIONS.nodesPerZone))
-  .addOption(new Option('--timing <profile>', 'failure-detection timings').choices(['fast', 'upstream']).default(DEFAULT_OPTIONS.timing))
-  .addOption(new Option('--runtime <runtime>', 'container runtime the nodes report').choices(['containerd', 'docker']).default(DEFAULT_OPTIONS.runtime))
-  .addOption(new Option('--subnets-per-zone <n>', 'subnets in each zone of the VPC: 1 for the nodes + N - 1 utility subnets').argParser(subnetsArg).default(DEFAULT_SUBNETS_PER_ZONE))
-  .option('--cluster-name <name>', 'cluster name (tags, kubeconfig context)', process.env.LAB_CLUSTER_NAME ?? DEFAULT_OPTIONS.clusterName)
-  .action(async (o: { nodesPerZone: number; timing: 'fast' | 'upstream'; runtime: 'containerd' | 'docker'; subnetsPerZone: number; clusterName: string }) => {
-    const r = await labUp({ clusterName: o.clusterName, nodesPerZone: o.nodesPerZone, timing: o.timing, runtime: o.runtime, subnetsPerZone: o.subnetsPerZone }, log);
-    const paths = labPaths();
-    log(`${r.reused ? 'already up' : 'up'} in ${r.seconds.toFixed(1)}s: ${r.state.nodes.length} nodes, timing ${r.state.timing.name}, runtime ${r.state.options.runtime}`);
-    console.log(`. ${paths.env}   # then: "$LAB_KUBECTL" get nodes -L topology.kubernetes.io/zone`);
-  });
-
-program.command('down').description('stop every lab process and delete the lab state').action(async () => {
-  await labDown(log);
-});
-
-program.command('apiserver')
-  .addArgument(new Argument('<action>', 'stop | start').choices(['stop', 'start']))
-  .description('stop or start kube-apiserver alone (a control-plane outage; start reuses its command line and waits for /readyz)')
-  .action(async (action: 'stop' | 'start') => {
-    const paths = labPaths();
-    if (action === 'stop') { if (!(await apiserverStop(paths, log))) log('kube-apiserver was not running'); else log('kube-apiserver stopped; the other lab processes keep running'); }
-    else if (!(await apiserverStart(paths, log))) log('kube-apiserver is already running and ready');
-  });
-
-program.command('status').description('show processes and nodes; exit 1 when the lab is not (fully) up').action(async () => {
-  const paths = labPaths();
-  const state = readState(paths);
-  const { up, dead } = labStatusLine(state);
-  if (!state) {
-    console.log(`lab: down (no state in ${paths.dir}); start it with: npm run lab -- up`);
-    process.exitCode = 1;
-    return;
-  }
-  console.log(`lab "${state.options.clusterName}": ${up ? 'up' : `DEGRADED (not running: ${dead.join(', ')})`} since ${state.startedAt}`);
-  console.log(`  apiserver ${state.apiserverUrl}, timing ${state.timing.name}, runtime ${state.options.runtime}, env file ${paths.env}`);
-  for (const p of state.procs) console.log(`  ${p.name.padEnd(24)} pid ${p.pid}  log ${p.log}`);
-  if (!up) { process.exitCode = 1; return; }
-  const kube = labKube(paths.kubeconfig);
-  const nodes = (await kube.core.listNode()).items;
-  for (const n of nodes) {
-    const zone = n.metadata?.labels?.['topology.kubernetes.io/zone'];
-    const taints = (n.spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`).join(',');
-    console.log(`  node ${n.metadata?.name} ${zone} ${nodeReady(n) ? 'Ready' : 'NotReady'} ${n.spec?.providerID}${taints ? ` taints=${taints}` : ''}`);
-  }
-});
-
-for (const [name, on] of [['stop-heartbeat', false], ['resume-heartbeat', true]] as const) {
-  program.command(`${name} <node>`)
-    .description(on ? 'make a node heart-beat again (KWOK manages it again)' : 'make a node stop heart-beating (KWOK lets go of it), as if its kubelet died')
-    .action(async (node: string) => {
-      const paths = labPaths();
-      await setHeartbeat(labKube(paths.kubeconfig), new WorldLog(paths.world), node, on, 'lab-cli');
-      log(`${node}: heartbeat ${on ? 'resumed' : 'stopped'}`);
-    });
+export interface LabCliOptions {
+  /** where `.lab` lives (LAB_DIR, relative to it, overrides); default the current directory */
+  projectDir?: string;
+  /** how the help and messages name this command line */
+  programName?: string;
 }
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  log(`error: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+/** Runs one lab command line (`argv`: the arguments after the program name); returns the exit code. */
+export async function labMain(args: string[], o: LabCliOptions = {}): Promise<number> {
+  const name = o.programName ?? 'npm run lab --';
+  const labPaths = () => pathsFor(labDir(process.env, o.projectDir));
+  const program = new Command(name)
+    .exitOverride()
+    .description('The rehearsal lab: a real Kubernetes control plane (built from upstream source) with KWOK nodes in three zones of us-east-1.')
+    .showHelpAfterError();
+
+  program.command('up')
+    .description('build the binaries if needed (cached outside the repo), start the cluster and write .lab/env; a no-op when it is already up')
+    .addOption(new Option('--nodes-per-zone <n>', 'nodes in each of the 3 zones').argParser(intArg).default(DEFAULT_OPTIONS.nodesPerZone))
+    .addOption(new Option('--timing <profile>', 'failure-detection timings').choices(['fast', 'upstream']).default(DEFAULT_OPTIONS.timing))
+    .addOption(new Option('--runtime <runtime>', 'container runtime the nodes report').choices(['containerd', 'docker']).default(DEFAULT_OPTIONS.runtime))
+    .addOption(new Option('--subnets-per-zone <n>', 'subnets in each zone of the VPC: 1 for the nodes + N - 1 utility subnets').argParser(subnetsArg).default(DEFAULT_SUBNETS_PER_ZONE))
+    .option('--cluster-name <name>', 'cluster name (tags, kubeconfig context)', process.env.LAB_CLUSTER_NAME ?? DEFAULT_OPTIONS.clusterName)
+    .action(async (o: { nodesPerZone: number; timing: 'fast' | 'upstream'; runtime: 'containerd' | 'docker'; subnetsPerZone: number; clusterName: string }) => {
+      const paths = labPaths();
+      const r = await labUp({ clusterName: o.clusterName, nodesPerZone: o.nodesPerZone, timing: o.timing, runtime: o.runtime, subnetsPerZone: o.subnetsPerZone }, log, paths);
+      log(`${r.reused ? 'already up' : 'up'} in ${r.seconds.toFixed(1)}s: ${r.state.nodes.length} nodes, timing ${r.state.timing.name}, runtime ${r.state.options.runtime}`);
+      console.log(`. ${paths.env}   # then: "$LAB_KUBECTL" get nodes -L topology.kubernetes.io/zone`);
+    });
+
+  program.command('down').description('stop every lab process and delete the lab state').action(async () => {
+    await labDown(log, labPaths());
+  });
+
+  program.command('apiserver')
+    .addArgument(new Argument('<action>', 'stop | start').choices(['stop', 'start']))
+    .description('stop or start kube-apiserver alone (a control-plane outage; start reuses its command line and waits for /readyz)')
+    .action(async (action: 'stop' | 'start') => {
+      const paths = labPaths();
+      if (action === 'stop') { if (!(await apiserverStop(paths, log))) log('kube-apiserver was not running'); else log('kube-apiserver stopped; the other lab processes keep running'); }
+      else if (!(await apiserverStart(paths, log))) log('kube-apiserver is already running and ready');
+    });
+
+  program.command('status').description('show processes and nodes; exit 1 when the lab is not (fully) up').action(async () => {
+    const paths = labPaths();
+    const state = readState(paths);
+    const { up, dead } = labStatusLine(state);
+    if (!state) {
+      console.log(`lab: down (no state in ${paths.dir}); start it with: ${name} up`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`lab "${state.options.clusterName}": ${up ? 'up' : `DEGRADED (not running: ${dead.join(', ')})`} since ${state.startedAt}`);
+    console.log(`  apiserver ${state.apiserverUrl}, timing ${state.timing.name}, runtime ${state.options.runtime}, env file ${paths.env}`);
+    for (const p of state.procs) console.log(`  ${p.name.padEnd(24)} pid ${p.pid}  log ${p.log}`);
+    if (!up) { process.exitCode = 1; return; }
+    const kube = labKube(paths.kubeconfig);
+    const nodes = (await kube.core.listNode()).items;
+    for (const n of nodes) {
+      const zone = n.metadata?.labels?.['topology.kubernetes.io/zone'];
+      const taints = (n.spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`).join(',');
+      console.log(`  node ${n.metadata?.name} ${zone} ${nodeReady(n) ? 'Ready' : 'NotReady'} ${n.spec?.providerID}${taints ? ` taints=${taints}` : ''}`);
+    }
+  });
+
+  for (const [cmd, on] of [['stop-heartbeat', false], ['resume-heartbeat', true]] as const) {
+    program.command(`${cmd} <node>`)
+      .description(on ? 'make a node heart-beat again (KWOK manages it again)' : 'make a node stop heart-beating (KWOK lets go of it), as if its kubelet died')
+      .action(async (node: string) => {
+        const paths = labPaths();
+        await setHeartbeat(labKube(paths.kubeconfig), new WorldLog(paths.world), node, on, 'lab-cli');
+        log(`${node}: heartbeat ${on ? 'resumed' : 'stopped'}`);
+      });
+  }
+
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    const e = err as Error & { code?: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    if (e.code?.startsWith('commander.')) return 2;
+    log(`error: ${e.message}`);
+    return 1;
+  }
+}
+
+const invoked = (() => { try { return fs.realpathSync(process.argv[1] ?? ''); } catch { return ''; } })();
+if (invoked === fileURLToPath(import.meta.url)) {
+  void labMain(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -8,6 +8,7 @@ import https from 'node:https';
 import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { labPaths, type LabPaths, REPO_ROOT } from './paths.js';
 import { freePort, isAlive, sleep, startProc, stopProc, tail, type ProcRecord } from './procs.js';
 import { parseTiming, type Timing, type TimingName } from './timing.js';
@@ -79,6 +80,7 @@ function writeState(paths: LabPaths, state: LabState): void {
 
 /** Runs lab/build.sh (a no-op on a warm cache) and returns the directory holding the binaries. */
 export async function ensureBinaries(log: Logger): Promise<string> {
+  // shipped in the package as lab/build.sh (beside dist/); it builds into ~/.cache/k8s-chaos-harness
   const script = path.join(REPO_ROOT, 'lab', 'build.sh');
   return new Promise((resolve, reject) => {
     const child = execFile('bash', [script], { maxBuffer: 1 << 20 }, (err, stdout) => {
@@ -263,7 +265,7 @@ export async function labUp(opts: LabOptions, log: Logger, paths: LabPaths = lab
     const kube = labKube(paths.kubeconfig);
     await ensureWorkload(kube, state, log);
     log('starting the lab daemon (AWS endpoint, SSM sandbox, data plane)');
-    const daemon = start('lab-daemon', [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'lab', 'daemon.ts'), paths.dir]);
+    const daemon = start('lab-daemon', daemonCommand(paths.dir));
     const aws = await waitForDaemon(paths, died(daemon));
     writeEnvFile(paths, state, awsEnv(aws));
     new WorldLog(paths.world).append('lab.up', { cluster: opts.clusterName, nodes: state.nodes.map((n) => n.name), timing: timing.name });
@@ -272,6 +274,17 @@ export async function labUp(opts: LabOptions, log: Logger, paths: LabPaths = lab
     log(`lab up failed; logs are in ${paths.logs}`);
     throw err;
   }
+}
+
+/**
+ * The lab daemon's command line: lab/daemon.ts under tsx when the lab runs from source, the
+ * compiled daemon.js beside this module under plain node when it runs from the package's dist/.
+ */
+export function daemonCommand(dir: string): string[] {
+  const self = fileURLToPath(import.meta.url);
+  const ext = path.extname(self);
+  const file = path.join(path.dirname(self), `daemon${ext}`);
+  return ext === '.ts' ? [process.execPath, '--import', 'tsx', file, dir] : [process.execPath, file, dir];
 }
 
 export interface DaemonInfo { pid: number; awsPort: number; loadBalancers: Record<string, number>; sandbox: string }

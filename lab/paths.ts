@@ -1,13 +1,15 @@
-// Where the lab keeps its state. Everything lives under one directory (default `<repo>/.lab`,
-// git-ignored); LAB_DIR points elsewhere (the tests use `.lab-test` so they never disturb a lab
-// a user has running).
-import { fileURLToPath } from 'node:url';
+// Where the lab keeps its state. Everything lives under one directory, `.lab` in the project
+// directory (the current directory or `chaos --project DIR`; this repository for `npm run lab`),
+// git-ignored; LAB_DIR points elsewhere (relative to the project directory; the tests use `.lab-test`
+// so they never disturb a lab a user has running).
 import path from 'node:path';
+import { PACKAGE_ROOT } from '../harness/project.js';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The package root: this repository from a clone, node_modules/<package> when installed. */
+export const REPO_ROOT = PACKAGE_ROOT;
 
-export function labDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(REPO_ROOT, env.LAB_DIR ?? '.lab');
+export function labDir(env: NodeJS.ProcessEnv = process.env, projectDir = process.cwd()): string {
+  return path.resolve(projectDir, env.LAB_DIR ?? '.lab');
 }
 
 export interface LabPaths {
