@@ -35,7 +35,7 @@ describe('scenario files: YAML and JSON', () => {
     const s = await loadScenario(fixture('valid.json'));
     expect(s.name).to.equal('kubelet-kill-json');
     expect(s.fault).to.include({ kind: 'daemon-kill', daemon: 'kubelet', mode: 'stop', duration: 60_000 });
-    expect(s.steady).to.equal(10_000);
+    expect(s.steady.window).to.equal(10_000);
     expect(s.probes[0].timeout).to.equal(2_000);
   });
 
