@@ -89,6 +89,16 @@ export function newRunId(): string {
   return `chaos-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase()}-${randomBytes(3).toString('hex')}`;
 }
 
+/** STS GetCallerIdentity: the account must be an allowed one (exit 2 naming it); recorded in the guard for the journal. */
+async function checkCallerAccount(t: ResolvedTarget): Promise<void> {
+  const { checkAccount } = await import('./iam/account.js');
+  const who = await t.aws.callerIdentity();
+  checkAccount(who, t.guard.accounts);
+  t.guard.account = who.account;
+}
+
+const whereOf = (t: ResolvedTarget) => (t.guard.account ? { account: t.guard.account, region: t.guard.region } : undefined);
+
 export interface PreparedRun { t: ResolvedTarget; ctx: FaultContext; /** the run lock (not for a dry run); release it when the revert is over */ lock?: RunLock }
 
 /** Target, run lock and safety lever, sweep (report-only: refuse while something is left), context. */
@@ -99,6 +109,8 @@ export async function prepare(o: Common, runId: string, maxDurationMs: number, w
   const [{ formatSweep, sweep }, { acquireRunLock, readLever }, { whereAmI }, { expiryAt }] = await Promise.all([import('./recover.js'), import('./lock.js'), import('./self.js'), import('./faults/index.js')]);
   if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action}${c.dryRun ? ' (DryRun)' : ''} → ${c.ok ? 'ok' : c.error} ${c.ms.toFixed(0)}ms`);
   t.aws.retry.onRetry = ({ attempt, error, retriesLeft }) => log(`  retrying after ${error.name} (attempt ${attempt}, ${retriesLeft} left)`);
+  // the account before anything: credentials for another account exit 2 here
+  await checkCallerAccount(t);
   // one run at a time, and never while the safety lever is engaged (a dry run only checks the lever)
   let lock: RunLock | undefined;
   if (o.dryRun) {
@@ -106,7 +118,7 @@ export async function prepare(o: Common, runId: string, maxDurationMs: number, w
     if (lever) throw invalid(`the safety lever is engaged (${lever.reason}; by ${lever.by} at ${lever.at}); release it with \`chaos stop --release\``);
   } else lock = await acquireRunLock(t.kube, { runId, log });
   try {
-    const found = await sweep({ aws: t.aws, kube: t.kube, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: false, log });
+    const found = await sweep({ aws: t.aws, kube: t.kube, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: false, log, where: whereOf(t) });
     if (found.findings.length) {
       throw invalid('an earlier run left something behind; run `chaos recover` (npm run chaos -- recover) first', formatSweep(found, false));
     }
@@ -225,9 +237,10 @@ function buildProgram(): Command {
       if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action} → ${c.ok ? 'ok' : c.error}`);
       // recover acts only while it holds the run lock; it takes over a lock whose run stopped renewing it
       const { acquireRunLock } = await import('./lock.js');
+      await checkCallerAccount(t);
       const lock = o.reportOnly ? undefined : await acquireRunLock(t.kube, { runId: `recover-${newRunId()}`, takeOverStale: true, log });
       try {
-        const r = await sweep({ aws: t.aws, kube: t.kube, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log });
+        const r = await sweep({ aws: t.aws, kube: t.kube, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log, where: whereOf(t) });
         for (const l of formatSweep(r, !o.reportOnly)) out(l);
         process.exitCode = r.leftovers.length ? ExitCode.RevertIncomplete : ExitCode.Ok;
       } finally {

@@ -24,6 +24,8 @@ export interface RunHeader {
   kind: string;
   cluster: string;
   region: string;
+  /** the AWS account the run acted in (STS); `recover` refuses a journal of another account or region */
+  account?: string;
   target: string;
   startedAt: string;
   fault: Record<string, unknown>;

@@ -5,6 +5,7 @@ import { Journal } from './journal.js';
 import { faults, formatLeftovers, revertRun, TAG, type FaultRegistry, type Leftover, type SweepFinding } from './faults/index.js';
 import type { Aws } from './aws/index.js';
 import type { Kube } from './k8s/index.js';
+import { journalMatches } from './iam/account.js';
 
 export type { SweepFinding };
 export interface SweepReport { findings: SweepFinding[]; leftovers: Leftover[] }
@@ -20,6 +21,8 @@ export interface SweepOptions {
   log: (m: string) => void;
   now?: Date;
   registry?: FaultRegistry;
+  /** where the credentials act (STS account, region): a journal written elsewhere is refused, not reverted */
+  where?: { account: string; region: string };
 }
 
 export async function sweep(o: SweepOptions): Promise<SweepReport> {
@@ -32,6 +35,13 @@ export async function sweep(o: SweepOptions): Promise<SweepReport> {
     known.add(j.runId);
     if (j.closed || !j.header) continue;
     if (j.header.cluster !== o.cluster) continue;
+    if (o.where) {
+      const m = journalMatches({ runId: j.runId, account: j.header.account, region: j.header.region }, { account: o.where.account }, o.where.region);
+      if (!m.match) {
+        report.findings.push({ kind: 'journal', id: j.runId, detail: `${j.header.kind} run started ${j.header.startedAt} was not fully reverted (${file})`, skipped: `refused: ${m.reason}; run recover with that account's credentials in that region` });
+        continue;
+      }
+    }
     if (j.ownerAlive && j.header.pid !== process.pid) {
       inProgress.add(j.runId);
       report.findings.push({ kind: 'journal', id: j.runId, detail: `${j.header.kind} run in progress (pid ${j.header.pid})`, skipped: 'owner alive' });

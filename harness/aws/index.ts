@@ -8,7 +8,7 @@ import {
   StartInstancesCommand, StopInstancesCommand, type Filter,
 } from '@aws-sdk/client-ec2';
 import {
-  CreateDocumentCommand, DescribeDocumentCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetDocumentCommand, SendCommandCommand,
+  CreateDocumentCommand, DescribeDocumentCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetDocumentCommand, ListCommandsCommand, SendCommandCommand,
   SSMClient, UpdateDocumentCommand, UpdateDocumentDefaultVersionCommand,
 } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -321,9 +321,19 @@ export class Aws {
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) throw new Error(`sendDocument: timeoutSeconds must be a positive integer, got ${timeoutSeconds}`);
     const params: Record<string, string[]> = Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, [v]]));
     params.executionTimeout ??= [String(timeoutSeconds)];
-    const r = await this.call('ssm:SendCommand', () => this.clients.ssm.send(new SendCommandCommand({
-      InstanceIds: ids, DocumentName: documentName, DocumentVersion: '$DEFAULT', Comment: comment.slice(0, 100), TimeoutSeconds: 60, Parameters: params,
-    })));
+    const Comment = comment.slice(0, 100);
+    // A SendCommand that failed on the network or with a 5xx may have been delivered: before sending
+    // again, look for it by its comment (unique per run and action) and use that one.
+    let attempted = false;
+    const r = await this.call('ssm:SendCommand', async () => {
+      if (attempted) {
+        const sent = (await this.clients.ssm.send(new ListCommandsCommand({ InstanceId: ids[0] }))).Commands
+          ?.find((c) => c.Comment === Comment && c.DocumentName === documentName && ids.every((id) => c.InstanceIds?.includes(id)));
+        if (sent?.CommandId) return { Command: sent };
+      }
+      attempted = true;
+      return this.clients.ssm.send(new SendCommandCommand({ InstanceIds: ids, DocumentName: documentName, DocumentVersion: '$DEFAULT', Comment, TimeoutSeconds: 60, Parameters: params }));
+    });
     return r.Command!.CommandId!;
   }
 

@@ -131,7 +131,7 @@ export function expiryAt(now: number, holdMs: number, afterRevertMs = 0): string
 /** Injects a planned fault (from planFault) and always reverts it. */
 export async function injectAndRevert(ctx: FaultContext, pf: PlannedFault, o: FaultRunOptions): Promise<FaultRunResult> {
   const { kind, plan, spec } = pf;
-  const j = Journal.create(o.stateDir, { runId: ctx.runId, kind: kind.kind, cluster: ctx.guard.cluster, region: ctx.guard.region, target: o.target, fault: { ...spec, plan: plan.resources } });
+  const j = Journal.create(o.stateDir, { runId: ctx.runId, kind: kind.kind, cluster: ctx.guard.cluster, region: ctx.guard.region, account: ctx.guard.account, target: o.target, fault: { ...spec, plan: plan.resources } });
   const res: FaultRunResult = { plan, verification: NOT_CHECKED, runId: ctx.runId, journal: j.file, revert: { actions: [], leftovers: [] }, aborted: false, exitCode: ExitCode.Ok };
   const abort = new AbortController();
   const onAbort = () => abort.abort(o.signal?.reason);

@@ -18,6 +18,8 @@ export interface Guard {
   region: string;
   /** allowed AWS account ids; empty: any (the lab) */
   accounts: string[];
+  /** the account the credentials are for (STS GetCallerIdentity, checked against `accounts` before anything) */
+  account?: string;
 }
 
 /** mulberry32: small, seedable, good enough to replay a choice with `--seed`. */

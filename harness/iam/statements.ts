@@ -179,7 +179,9 @@ export const DAEMON_KILL: IamStatement[] = [
   {
     Sid: 'DaemonKillSsmDiscovery',
     Effect: 'Allow',
-    Action: ['ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation'],
+    // ListCommands: before resending a command whose SendCommand failed on the network, the harness
+    // looks for it by its comment (it may have been delivered)
+    Action: ['ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommands'],
     Resource: ['*'],
   },
   {
@@ -222,6 +224,7 @@ export const DAEMON_KILL_REQUESTS: IamRequest[] = [
   { what: 'start the daemon again (document)', when: ['revert', 'recover'], action: 'ssm:SendCommand', resource: documentArn(DOCUMENT_NAMES.restore), context: {} },
   { what: 'send to a cluster node', when: ['inject', 'revert', 'recover'], action: 'ssm:SendCommand', resource: INSTANCE, context: ssmInstance },
   { what: 'wait for the invocation', when: ['inject', 'revert', 'recover'], action: 'ssm:GetCommandInvocation', resource: '*', context: {} },
+  { what: 'was a failed SendCommand delivered after all? (by its comment)', when: ['inject', 'revert', 'recover'], action: 'ssm:ListCommands', resource: '*', context: {} },
 ];
 
 // ---- AZ_BLACKHOLE ----

@@ -4,6 +4,7 @@
 // `recover`; SIGHUP reverts like SIGINT.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode } from '../../harness/exit-codes.js';
 import { LOCK_NAME, readLever, readLock } from '../../harness/lock.js';
@@ -78,6 +79,17 @@ describe('run lock and safety lever', function () {
     expect(rec.stderr).to.contain('taking over the run lock');
     expect(await leftovers(aws, t)).to.deep.equal([]);
     expect((await readLock(t.kube)).state).to.equal(undefined);
+  });
+
+  it('credentials for an account that is not allowed exit 2 naming it (STS, before anything is touched)', async () => {
+    const cfg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'chaos.targets.json'), 'utf8')) as { lab: { accounts: string[] } };
+    cfg.lab.accounts = ['999999999999'];
+    const file = path.join(tempStateDir(), 'targets.json');
+    fs.writeFileSync(file, JSON.stringify(cfg));
+    const r = await runCli(['fault', 'node-stop', '--duration', '2s', '--config', file, '--state-dir', tempStateDir()]);
+    expect(r.code, r.stderr).to.equal(ExitCode.Invalid);
+    expect(r.stderr).to.contain('account 123456789012').and.contain('999999999999');
+    expect((await readLock(t.kube)).state, 'no lock was taken').to.equal(undefined);
   });
 
   it('SIGHUP (a dropped SSH session) reverts and exits 3', async () => {

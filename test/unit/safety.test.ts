@@ -15,6 +15,9 @@ import { expandProbeUrls, ScenarioSchema, type Scenario } from '../../harness/sc
 import { shellCommand, shellQuote } from '../../harness/shell.js';
 import { whereAmI } from '../../harness/self.js';
 import { tempStateDir } from '../support/harness.js';
+import { Journal } from '../../harness/journal.js';
+import { sweep } from '../../harness/recover.js';
+import fs from 'node:fs';
 import type { Kube, V1Node } from '../../harness/k8s/index.js';
 
 const node = (name: string, zone: string, id: string): V1Node => ({
@@ -56,6 +59,25 @@ describe('safety without the lab', function () {
       for (const s of sockets) s.destroy();
       server.close();
     }
+  });
+
+  it('a SendCommand that failed after it may have been delivered is looked up by its comment, not sent twice', async () => {
+    const sent: string[] = [];
+    const ssm = {
+      send: async (cmd: { constructor: { name: string }; input: Record<string, unknown> }) => {
+        if (cmd.constructor.name === 'SendCommandCommand') {
+          sent.push(String(cmd.input.Comment));
+          // delivered, but the answer is lost: a 503 on the way back
+          throw Object.assign(new Error('Service Unavailable'), { name: 'InternalServerError', $metadata: { httpStatusCode: 503 } });
+        }
+        if (cmd.constructor.name === 'ListCommandsCommand') return { Commands: [{ CommandId: 'cmd-delivered', Comment: sent[0], DocumentName: 'ChaosHarness-DaemonStop', InstanceIds: ['i-0a1'] }] };
+        throw new Error(`unexpected ${cmd.constructor.name}`);
+      },
+    };
+    const aws = new Aws({ ssm } as never, { retries: 3, minTimeoutMs: 1, maxTimeoutMs: 1 });
+    const id = await aws.sendDocument(['i-0a1'], 'ChaosHarness-DaemonStop', { daemon: 'kubelet', seconds: '60', timer: 'chaos-restore-kubelet-1' }, 'chaos run-1 stop kubelet', 120);
+    expect(id).to.equal('cmd-delivered');
+    expect(sent, 'SendCommand was not repeated').to.have.length(1);
   });
 
   it('ExpiredToken says what to do (refresh, then recover)', () => {
@@ -114,6 +136,27 @@ describe('safety without the lab', function () {
     expect(started).to.deep.equal(['i-slow']);
     expect(r.findings.find((f) => f.id === 'i-slow')?.action).to.match(/waited until stopped, started/);
     expect(r.leftovers.map((l) => l.what).join('\n')).to.contain('i-bad');
+  });
+
+  it('recover refuses a journal written in another account or region, and reverts one of its own', async () => {
+    const dir = tempStateDir();
+    const mk = (runId: string, account: string, region: string) => {
+      const j = Journal.create(dir, { runId, kind: 'node-stop', cluster: 'c', region, account, target: 'aws', fault: {} });
+      const lines = fs.readFileSync(j.file, 'utf8').split('\n');
+      const head = JSON.parse(lines[0]) as { data: { pid: number } };
+      head.data.pid = 2 ** 22 + 1; // its process is gone
+      fs.writeFileSync(j.file, [JSON.stringify(head), ...lines.slice(1)].join('\n'));
+    };
+    mk('chaos-other-account', '222222222222', 'us-east-1');
+    mk('chaos-other-region', '111111111111', 'eu-west-1');
+    mk('chaos-mine', '111111111111', 'us-east-1');
+    const aws = { describeInstancesByTag: async () => [], describeNetworkAcls: async () => [] } as unknown as Aws;
+    const r = await sweep({ aws, kube: fakeKube(), stateDir: dir, cluster: 'c', act: true, log: () => {}, where: { account: '111111111111', region: 'us-east-1' } });
+    const by = Object.fromEntries(r.findings.map((f) => [f.id, f]));
+    expect(by['chaos-other-account'].skipped).to.match(/refused: .*222222222222|refused: .*account/);
+    expect(by['chaos-other-region'].skipped).to.match(/refused: .*eu-west-1/);
+    expect(by['chaos-mine'].skipped).to.equal(undefined);
+    expect(by['chaos-mine'].action).to.be.a('string');
   });
 
   it('the harness never chooses the node it runs on', async () => {
