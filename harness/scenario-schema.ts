@@ -5,9 +5,20 @@
 // what a JSON Schema cannot say (SLO grammar, probe references, duration values) with zod.
 import { z } from 'zod';
 import { ScenarioSchema } from './scenario.js';
+import { faults, FaultSpec } from './faults/registry.js';
 
 export function scenarioJsonSchema(): Record<string, unknown> {
-  const s = z.toJSONSchema(ScenarioSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> & { properties?: Record<string, unknown> };
+  // `fault` is parsed by the fault registry's union at parse time: its JSON Schema is that union's
+  const s = z.toJSONSchema(ScenarioSchema, {
+    io: 'input', unrepresentable: 'any',
+    override: (ctx) => {
+      if (ctx.zodSchema === (FaultSpec as unknown)) {
+        const { $schema: _, ...u } = z.toJSONSchema(faults.schema(), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+        for (const k of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[k];
+        Object.assign(ctx.jsonSchema, u);
+      }
+    },
+  }) as Record<string, unknown> & { properties?: Record<string, unknown> };
   // editors may name the schema in the file itself; the loader ignores it
   const properties = { $schema: { type: 'string', description: 'the JSON Schema of this file (ignored by the harness)' }, ...(s.properties ?? {}) };
   return {

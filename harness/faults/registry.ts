@@ -61,5 +61,14 @@ export const faults = new FaultRegistry([nodeStop, daemonKill, azBlackhole]);
 export type FaultSpec = NodeStopSpec | DaemonKillSpec | AzBlackholeSpec;
 export type FaultSpecInput = z.input<typeof nodeStop.schema> | z.input<typeof daemonKill.schema> | z.input<typeof azBlackhole.schema>;
 
-/** The `fault:` field of a scenario: always the registry's current union (lazy, so registering a kind is enough). */
-export const FaultSpec = z.lazy(() => faults.schema()) as unknown as z.ZodType<FaultSpec, FaultSpecInput>;
+/**
+ * The `fault:` field of a scenario: parsed by the registry's union as it is at parse time, so
+ * registering a kind is enough (z.lazy would cache the first union it sees). Its issues keep their
+ * messages and paths. The JSON Schema of this field is the union's (scenario-schema.ts).
+ */
+export const FaultSpec = z.unknown().transform((v, ctx) => {
+  const r = faults.schema().safeParse(v);
+  if (r.success) return r.data;
+  for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message, path: i.path as PropertyKey[] });
+  return z.NEVER;
+}) as unknown as z.ZodType<FaultSpec, FaultSpecInput>;
