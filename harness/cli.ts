@@ -235,16 +235,12 @@ function buildProgram(): Command {
       const t = await resolveTarget({ target: o.target, context: o.context, region: o.region, yes: o.yes, config: o.config, log, startLab: false });
       const { formatSweep, sweep } = await import('./recover.js');
       if (o.verbose) t.aws.onCall = (c) => log(`  api ${c.action} → ${c.ok ? 'ok' : c.error}`);
-      // recover acts only while it holds the run lock; it takes over a lock whose run stopped renewing it
-      const { acquireRunLock } = await import('./lock.js');
+      // recover acts only while it holds the run lock (sweep takes it, over a lock whose run is gone)
       await checkCallerAccount(t);
-      const lock = o.reportOnly ? undefined : await acquireRunLock(t.kube, { runId: `recover-${newRunId()}`, takeOverStale: true, log });
-      try {
+      {
         const r = await sweep({ aws: t.aws, kube: t.kube, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log, where: whereOf(t) });
         for (const l of formatSweep(r, !o.reportOnly)) out(l);
         process.exitCode = r.leftovers.length ? ExitCode.RevertIncomplete : ExitCode.Ok;
-      } finally {
-        await lock?.release();
       }
     });
 

@@ -23,9 +23,26 @@ export interface SweepOptions {
   registry?: FaultRegistry;
   /** where the credentials act (STS account, region): a journal written elsewhere is refused, not reverted */
   where?: { account: string; region: string };
+  /**
+   * when acting, hold the run lock (taking over one whose run is gone: only recover may) and release
+   * it at the end; default true (false only for tests with a stand-in Kubernetes client)
+   */
+  takeLock?: boolean;
 }
 
+/** recover (act) holds the run lock while it acts: it takes over a lock whose run is gone, never a live one (exit 2). */
 export async function sweep(o: SweepOptions): Promise<SweepReport> {
+  if (!o.act || o.takeLock === false) return sweepUnlocked(o);
+  const { acquireRunLock } = await import('./lock.js');
+  const lock = await acquireRunLock(o.kube, { runId: `recover-${process.pid}-${Date.now().toString(36)}`, takeOverStale: true, log: o.log });
+  try {
+    return await sweepUnlocked(o);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function sweepUnlocked(o: SweepOptions): Promise<SweepReport> {
   const registry = o.registry ?? faults;
   const report: SweepReport = { findings: [], leftovers: [] };
   const inProgress = new Set<string>();

@@ -82,7 +82,7 @@ describe('fault registry: a new kind is one module', function () {
       head.data.pid = 2 ** 22 + 1;
       fs.writeFileSync(j.file, [JSON.stringify(head), ...lines.slice(1)].join('\n'));
       calls.length = 0;
-      const r = await sweep({ aws: quietAws, kube: {} as Kube, stateDir: dir, cluster: 'c1', act: true, log: () => {} });
+      const r = await sweep({ aws: quietAws, kube: {} as Kube, stateDir: dir, cluster: 'c1', act: true, log: () => {}, takeLock: false });
       expect(calls).to.deep.equal(['revert 1', 'sweep act=true']);
       expect(r.findings.map((f) => `${f.kind} ${f.id}`)).to.deep.equal(['journal chaos-fake-1', 'wobble w-1']);
       expect(Journal.open(j.file).closed).to.equal(true);
