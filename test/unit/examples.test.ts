@@ -198,7 +198,10 @@ describe('examples: Kubernetes', () => {
       { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     ]]]);
     expect(rules('Role', 'default')).to.deep.equal([['chaos-harness-node-events', [{ apiGroups: [''], resources: ['events'], verbs: ['create'] }]]]);
-    expect(rules('Role', 'chaos')).to.deep.equal([['chaos-harness-run-lock', [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]]]);
+    expect(rules('Role', 'chaos')).to.deep.equal([['chaos-harness-run-lock', [
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update', 'delete'] },
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['chaos-harness-stop'], verbs: ['get'] },
+    ]]]);
     // every Role is bound to the harness's ServiceAccount, each binding to a Role that exists
     for (const b of objs.filter((d) => d.kind === 'RoleBinding' || d.kind === 'ClusterRoleBinding') as Array<Obj & { roleRef: { kind: string; name: string }; subjects: unknown[] }>) {
       expect(b.subjects, b.metadata.name).to.deep.equal([{ kind: 'ServiceAccount', name: 'chaos-harness', namespace: 'chaos' }]);
