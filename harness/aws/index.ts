@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
-  AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, ResumeProcessesCommand, SuspendProcessesCommand,
+  AutoScalingClient, CreateOrUpdateTagsCommand, DeleteTagsCommand as AsgDeleteTagsCommand, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, ResumeProcessesCommand, SuspendProcessesCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { invalid } from '../exit-codes.js';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.js';
@@ -278,6 +278,27 @@ export class Aws {
     const g = r.AutoScalingGroups?.[0];
     if (!g) return undefined;
     return { name, suspended: (g.SuspendedProcesses ?? []).map((p) => p.ProcessName!), instances: (g.Instances ?? []).map((i) => ({ id: i.InstanceId!, lifecycle: i.LifecycleState!, health: i.HealthStatus! })) };
+  }
+
+  /** Tags on an Auto Scaling group (the harness's chaos:* marks of a suspension). */
+  async tagGroup(asg: string, tags: Record<string, string>): Promise<void> {
+    await this.call('autoscaling:CreateOrUpdateTags', () => this.clients.asg.send(new CreateOrUpdateTagsCommand({
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ ResourceId: asg, ResourceType: 'auto-scaling-group', Key, Value, PropagateAtLaunch: false })),
+    })));
+  }
+
+  async untagGroup(asg: string, keys: string[]): Promise<void> {
+    await this.call('autoscaling:DeleteTags', () => this.clients.asg.send(new AsgDeleteTagsCommand({ Tags: keys.map((Key) => ({ ResourceId: asg, ResourceType: 'auto-scaling-group', Key })) })));
+  }
+
+  /** Auto Scaling groups carrying a tag key, with their tags and suspended processes. */
+  async groupsByTag(key: string): Promise<Array<{ name: string; tags: Record<string, string>; suspended: string[] }>> {
+    const r = await this.call('autoscaling:DescribeAutoScalingGroups', () => this.clients.asg.send(new DescribeAutoScalingGroupsCommand({ Filters: [{ Name: 'tag-key', Values: [key] }] })));
+    return (r.AutoScalingGroups ?? []).map((g) => ({
+      name: g.AutoScalingGroupName ?? '',
+      tags: Object.fromEntries((g.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+      suspended: (g.SuspendedProcesses ?? []).map((x) => x.ProcessName ?? ''),
+    }));
   }
 
   async suspendProcesses(asg: string, processes: string[]): Promise<void> {

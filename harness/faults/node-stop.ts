@@ -90,6 +90,9 @@ export const nodeStop = defineFaultKind<NodeStopSpec, NodeStopResources>({
       for (const g of new Set(Object.values(asg))) {
         const cur = await ctx.aws.asgGroup(g);
         const already = (cur?.suspended ?? []).filter((p) => ASG_PROCESSES.includes(p));
+        // tag first: a suspension the harness made is found again by `recover`, journal or not
+        const tags = { [TAG.suspendedBy]: ctx.runId, [TAG.suspendedProcesses]: ASG_PROCESSES.filter((p) => !already.includes(p)).join(','), [TAG.expiresAt]: ctx.expiresAt };
+        await j.step('asg.tag', { asg: g, keys: Object.keys(tags) }, () => ctx.aws.tagGroup(g, tags));
         await j.step('asg.suspend', { asg: g, processes: ASG_PROCESSES, alreadySuspended: already }, () => ctx.aws.suspendProcesses(g, ASG_PROCESSES));
       }
     }
@@ -103,9 +106,26 @@ export const nodeStop = defineFaultKind<NodeStopSpec, NodeStopResources>({
 
   revert: revertNodeStop,
 
-  /** Instances tagged chaos:stopped-by of this cluster: started (when stopped) and untagged. */
+  /** Instances tagged chaos:stopped-by of this cluster: started (when stopped) and untagged; groups tagged chaos:suspended-by: resumed and untagged. */
   async sweep(ctx): Promise<SweepResult> {
     const out: SweepResult = { findings: [], leftovers: [] };
+    for (const g of await ctx.aws.groupsByTag(TAG.suspendedBy)) {
+      if (!(`kubernetes.io/cluster/${ctx.cluster}` in g.tags)) continue;
+      const procs = (g.tags[TAG.suspendedProcesses] ?? '').split(',').filter(Boolean);
+      const f: SweepResult['findings'][number] = { kind: 'asg', id: g.name, detail: `Auto Scaling group tagged ${TAG.suspendedBy}=${g.tags[TAG.suspendedBy]} (suspended: ${procs.join(', ') || 'none by the harness'})` };
+      const skip = ctx.leaveAlone({ [TAG.runId]: g.tags[TAG.suspendedBy], [TAG.expiresAt]: g.tags[TAG.expiresAt] ?? '' });
+      if (skip) { f.skipped = skip; out.findings.push(f); continue; }
+      if (ctx.act) {
+        try {
+          if (procs.length) await ctx.aws.resumeProcesses(g.name, procs);
+          await ctx.aws.untagGroup(g.name, [TAG.suspendedBy, TAG.suspendedProcesses, TAG.expiresAt]);
+          f.action = `${procs.length ? `resumed ${procs.join(', ')}, ` : ''}tags removed`;
+        } catch (err) {
+          out.leftovers.push({ what: `Auto Scaling group ${g.name} still has ${procs.join(', ')} suspended (${(err as Error).name}: ${(err as Error).message})`, fix: [shellCommand(['aws', 'autoscaling', 'resume-processes', '--auto-scaling-group-name', g.name, '--scaling-processes', ...procs])] });
+        }
+      }
+      out.findings.push(f);
+    }
     for (const inst of await ctx.aws.describeInstancesByTag(TAG.stoppedBy, ['*'])) {
       if (!(`kubernetes.io/cluster/${ctx.cluster}` in inst.tags) || inst.state === 'terminated') continue;
       const f = { kind: 'instance', id: inst.id, detail: `instance ${inst.state}, tagged ${TAG.stoppedBy}=${inst.tags[TAG.stoppedBy]}` } as SweepResult['findings'][number];
@@ -181,6 +201,19 @@ async function revertNodeStop(ctx: RevertContext, j: Journal): Promise<RevertRep
       report.actions.push(`resumed ${procs.join(', ')} on ${g}`);
     } catch (err) {
       report.leftovers.push({ what: `Auto Scaling group ${g} still has ${procs.join(', ')} suspended (${(err as Error).message})`, fix: [shellCommand(['aws', 'autoscaling', 'resume-processes', '--auto-scaling-group-name', g, '--scaling-processes', ...procs])] });
+    }
+  }
+  const untagged = new Set(j.doneFor('asg.untag').map((e) => e.data.asg as string));
+  for (const e of j.intents('asg.tag')) {
+    const g = e.data.asg as string;
+    // untag once its suspension is undone (or was never made: a crash between the tag and the suspend)
+    const suspendedHere = j.intents('asg.suspend').some((x) => x.data.asg === g);
+    if (untagged.has(g) || (suspendedHere && !resumed.has(g))) continue;
+    try {
+      await j.step('asg.untag', { asg: g }, () => ctx.aws.untagGroup(g, e.data.keys as string[]));
+      untagged.add(g);
+    } catch (err) {
+      report.leftovers.push({ what: `Auto Scaling group ${g} still carries ${TAG.suspendedBy} (${(err as Error).message})`, fix: [shellCommand(['aws', 'autoscaling', 'delete-tags', '--tags', ...(e.data.keys as string[]).map((k) => `ResourceId=${g},ResourceType=auto-scaling-group,Key=${k}`)])] });
     }
   }
   return report;

@@ -12,6 +12,9 @@ export const TAG = {
   cluster: 'chaos:cluster',
   expiresAt: 'chaos:expires-at',
   stoppedBy: 'chaos:stopped-by',
+  /** on an Auto Scaling group whose processes a run suspended: the run id, and which processes */
+  suspendedBy: 'chaos:suspended-by',
+  suspendedProcesses: 'chaos:suspended-processes',
   restorePrefix: 'chaos:restore:',
 } as const;
 

@@ -57,6 +57,7 @@ export const documentArn = (name: string) => `arn:aws:ssm:\${Region}:\${Account}
 const HARNESS_DOCUMENT_ARNS = Object.values(DOCUMENT_NAMES).map(documentArn);
 /** Tag keys the harness puts on instances it stops, and removes again. */
 export const INSTANCE_TAG_KEYS = [TAG.stoppedBy, TAG.expiresAt];
+export const ASG_TAG_KEYS = [TAG.suspendedBy, TAG.suspendedProcesses, TAG.expiresAt];
 /** Tag keys the harness puts on the black-hole ACL when it creates it. */
 const ACL_TAG_KEY_PATTERNS = ['Name', 'chaos:*'];
 
@@ -155,6 +156,15 @@ export const NODE_STOP: IamStatement[] = [
     Resource: [ASG_ARNS],
     Condition: clusterTagged('autoscaling:ResourceTag'),
   },
+  {
+    // A suspension is marked on the group (found and resumed by `recover` without a journal): only the
+    // harness's own keys, only on the cluster's groups.
+    Sid: 'MarkClusterGroupsWithHarnessTagsOnly',
+    Effect: 'Allow',
+    Action: ['autoscaling:CreateOrUpdateTags', 'autoscaling:DeleteTags'],
+    Resource: [ASG_ARNS],
+    Condition: { ...clusterTagged('autoscaling:ResourceTag'), 'ForAllValues:StringEquals': { 'aws:TagKeys': ASG_TAG_KEYS } },
+  },
 ];
 
 const asgContext = { [`autoscaling:ResourceTag/${CLUSTER_TAG}`]: 'owned', [`aws:ResourceTag/${CLUSTER_TAG}`]: 'owned' };
@@ -163,6 +173,9 @@ export const NODE_STOP_REQUESTS: IamRequest[] = [
   { what: 'suspended processes before suspending', when: ['inject'], action: 'autoscaling:DescribeAutoScalingGroups', resource: '*', context: {} },
   { what: 'suspend HealthCheck, ReplaceUnhealthy', when: ['inject'], action: 'autoscaling:SuspendProcesses', resource: ASG, context: asgContext },
   { what: 'resume them', when: ['revert', 'recover'], action: 'autoscaling:ResumeProcesses', resource: ASG, context: asgContext },
+  { what: 'mark the suspension on the group', when: ['inject'], action: 'autoscaling:CreateOrUpdateTags', resource: ASG, context: { ...asgContext, 'aws:TagKeys': ASG_TAG_KEYS, ...Object.fromEntries(ASG_TAG_KEYS.map((k) => [`aws:RequestTag/${k}`, 'x'])) } },
+  { what: 'remove the mark', when: ['revert', 'recover'], action: 'autoscaling:DeleteTags', resource: ASG, context: { ...asgContext, 'aws:TagKeys': ASG_TAG_KEYS } },
+  { what: 'groups a crashed run left suspended (by tag)', when: ['recover'], action: 'autoscaling:DescribeAutoScalingGroups', resource: '*', context: {} },
   { what: 'tag chaos:stopped-by before stopping', when: ['inject'], action: 'ec2:CreateTags', resource: INSTANCE, context: { ...clusterInstance, ...requestTags({ [TAG.stoppedBy]: RUN_ID, [TAG.expiresAt]: EXPIRES }) } },
   { what: 'DryRun CreateTags chaos:stopped-by', when: ['dry-run'], action: 'ec2:CreateTags', resource: INSTANCE, context: { ...clusterInstance, ...requestTags({ [TAG.stoppedBy]: RUN_ID }) } },
   { what: 'stop the node', when: ['inject', 'dry-run'], action: 'ec2:StopInstances', resource: INSTANCE, context: clusterInstance },

@@ -23,6 +23,7 @@ function groupXml(w: World, g: Asg): XmlNode {
     Tags: [
       { ResourceId: g.name, ResourceType: 'auto-scaling-group', Key: `kubernetes.io/cluster/${w.cluster}`, Value: 'owned', PropagateAtLaunch: true },
       { ResourceId: g.name, ResourceType: 'auto-scaling-group', Key: 'eks:cluster-name', Value: w.cluster, PropagateAtLaunch: true },
+      ...[...(g.userTags ?? new Map<string, string>())].map(([Key, Value]) => ({ ResourceId: g.name, ResourceType: 'auto-scaling-group', Key, Value, PropagateAtLaunch: false })),
     ],
     TerminationPolicies: ['AllocationStrategy', 'OldestLaunchTemplate', 'OldestInstance'],
   };
@@ -71,6 +72,26 @@ export const asgHandlers: Record<string, Handler> = {
         LifecycleState: lifecycle(i.state), HealthStatus: i.health.toUpperCase(), ProtectedFromScaleIn: false,
       })),
     };
+  },
+  // Tags.member.N.{ResourceId, ResourceType, Key, Value, PropagateAtLaunch}, as the Auto Scaling Query API takes them
+  CreateOrUpdateTags(w, p) {
+    for (const t of structList(p, 'Tags', true)) {
+      if (t.get('ResourceType') !== 'auto-scaling-group') throw new AwsError('ValidationError', `ResourceType must be auto-scaling-group, got ${t.get('ResourceType')}`);
+      const g = findGroup(w, t.get('ResourceId'));
+      const key = t.get('Key');
+      if (!key) throw new AwsError('ValidationError', 'Tag key must not be empty');
+      (g.userTags ??= new Map()).set(key, t.get('Value') ?? '');
+      w.onEvent('asg.tags.set', { asg: g.name, key, value: t.get('Value') ?? '' });
+    }
+    return undefined;
+  },
+  DeleteTags(w, p) {
+    for (const t of structList(p, 'Tags', true)) {
+      const g = findGroup(w, t.get('ResourceId'));
+      g.userTags?.delete(t.get('Key') ?? '');
+      w.onEvent('asg.tags.deleted', { asg: g.name, key: t.get('Key') });
+    }
+    return undefined;
   },
   SuspendProcesses(w, p) {
     const g = findGroup(w, p.get('AutoScalingGroupName'));

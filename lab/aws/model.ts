@@ -62,6 +62,8 @@ export interface Subnet { id: string; vpcId: string; zone: string; cidr: string;
 export interface Vpc { id: string; cidr: string; ipv6Cidr: string }
 export interface Asg {
   name: string;
+  /** tags set through CreateOrUpdateTags (beside the cluster's own, which groupXml always lists) */
+  userTags?: Map<string, string>;
   zone: string;
   subnetId: string;
   min: number;

@@ -11,7 +11,7 @@ import { LOCK_NAME, readLever, readLock } from '../../harness/lock.js';
 import { REPO_ROOT } from '../../lab/paths.js';
 import { eventually, testLab, TEST_LAB_DIR, type TestLab } from '../support/lab.js';
 import { labAws, type LabAws } from '../support/aws.js';
-import { harnessTarget, leftovers, runCli, tempStateDir } from '../support/harness.js';
+import { harnessTarget, leftovers, runCli, tempStateDir, world } from '../support/harness.js';
 import type { ResolvedTarget } from '../../harness/target.js';
 
 function startFault(args: string[], env: Record<string, string> = {}) {
@@ -79,6 +79,21 @@ describe('run lock and safety lever', function () {
     expect(rec.stderr).to.contain('taking over the run lock');
     expect(await leftovers(aws, t)).to.deep.equal([]);
     expect((await readLock(t.kube)).state).to.equal(undefined);
+  });
+
+  it('an Auto Scaling suspension left by a crashed run is found by its tag and resumed by recover, with no journal', async () => {
+    const dir = tempStateDir();
+    const r = await runCli(['fault', 'node-stop', '--zone', 'us-east-1c', '--duration', '3s', '--state-dir', dir], { CHAOS_TEST_CRASH_AT: 'asg.suspend:done' });
+    expect(r.signal, r.stderr.slice(-1500)).to.equal('SIGKILL');
+    const suspended = (await world(aws)).asgs.filter((g) => g.suspended.length);
+    expect(suspended.length, 'the crashed run left a group suspended').to.equal(1);
+    fs.rmSync(path.join(dir, 'journal'), { recursive: true, force: true }); // the journal is lost
+    const rec = await runCli(['recover', '--force', '--state-dir', dir]);
+    expect(rec.code, rec.stdout + rec.stderr).to.equal(0);
+    expect(rec.stdout).to.match(/asg \S+: Auto Scaling group tagged chaos:suspended-by=\S+ .*→ resumed HealthCheck, ReplaceUnhealthy, tags removed/);
+    expect((await world(aws)).asgs.filter((g) => g.suspended.length)).to.deep.equal([]);
+    // the stopped instance is found by its own tag too
+    await eventually('nothing left', 120_000, async () => ((await leftovers(aws, t)).length ? undefined : true), 1000);
   });
 
   it('credentials for an account that is not allowed exit 2 naming it (STS, before anything is touched)', async () => {
