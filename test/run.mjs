@@ -31,7 +31,9 @@ if (files.length) {
 
 let code = 0;
 for (const r of runs) {
-  const extra = r.name === 'lab' ? ['--require', 'test/lab/hooks.ts'] : [];
+  // the unit tier runs its files in parallel (one worker per core): it stays under a minute on 2 cores;
+  // the lab tier shares one lab, one file after the other
+  const extra = r.name === 'lab' ? ['--require', 'test/lab/hooks.ts'] : (r.spec.length > 1 || r.spec[0].includes('*') ? ['--parallel', '--jobs', '2'] : []);
   process.stderr.write(`\n== ${r.name} tier: ${r.spec.join(' ')}\n`);
   const t0 = Date.now();
   const res = spawnSync(process.execPath, [mocha, ...extra, ...flags, ...r.spec], { cwd: root, stdio: 'inherit' });

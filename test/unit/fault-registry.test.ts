@@ -44,7 +44,7 @@ const fake = defineFaultKind<z.output<typeof FakeSpec>, FakeRes>({
 
 const scenario = (fault: unknown) => ({ name: 'x', description: 'd', fault, workloads: [{ selector: 'app=demo' }], slos: { r: 'recovery < 5m' } });
 /** AWS with nothing tagged: the shipped kinds' sweeps find nothing. */
-const quietAws = { describeInstancesByTag: async () => [], describeNetworkAcls: async () => [] } as unknown as Aws;
+const quietAws = { describeInstancesByTag: async () => [], describeNetworkAcls: async () => [], groupsByTag: async () => [] } as unknown as Aws;
 
 describe('fault registry: a new kind is one module', function () {
   before(() => faults.register(fake));

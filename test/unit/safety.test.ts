@@ -131,6 +131,7 @@ describe('safety without the lab', function () {
       describeInstances: async () => [{ id: 'i-slow', state: ++describes < 2 ? 'stopping' : 'stopped', zone: 'us-east-1a', tags: {} }],
       startInstances: async (ids: string[]) => { if (ids[0] === 'i-bad') throw Object.assign(new Error('boom'), { name: 'InternalError' }); started.push(...ids); },
       deleteTags: async () => {},
+      groupsByTag: async () => [],
     } as unknown as Aws;
     const r = await faults.get('node-stop')!.sweep({ aws, kube: fakeKube(), log: () => {}, cluster: 'c', act: true, leaveAlone: () => undefined });
     expect(started).to.deep.equal(['i-slow']);
@@ -150,7 +151,7 @@ describe('safety without the lab', function () {
     mk('chaos-other-account', '222222222222', 'us-east-1');
     mk('chaos-other-region', '111111111111', 'eu-west-1');
     mk('chaos-mine', '111111111111', 'us-east-1');
-    const aws = { describeInstancesByTag: async () => [], describeNetworkAcls: async () => [] } as unknown as Aws;
+    const aws = { describeInstancesByTag: async () => [], describeNetworkAcls: async () => [], groupsByTag: async () => [] } as unknown as Aws;
     const r = await sweep({ aws, kube: fakeKube(), stateDir: dir, cluster: 'c', act: true, log: () => {}, takeLock: false, where: { account: '111111111111', region: 'us-east-1' } });
     const by = Object.fromEntries(r.findings.map((f) => [f.id, f]));
     expect(by['chaos-other-account'].skipped).to.match(/refused: .*222222222222|refused: .*account/);
