@@ -202,6 +202,8 @@ async function runPreparedFault(t: ResolvedTarget, ctx: FaultContext, spec: Faul
     out('dry run: nothing was changed');
     return ExitCode.Ok;
   }
+  const { recheckBeforeInject } = await import('./recover.js');
+  await recheckBeforeInject({ aws: ctx.aws, kube: ctx.kube, stateDir: stateDirOf(flags), cluster: ctx.guard.cluster, log, where: whereOf(t) });
   const guard = new SignalGuard(log).install();
   try {
     const r = await injectAndRevert(ctx, pf, { stateDir: stateDirOf(flags), target: t.kind, signal: runSignal(guard, lock) });

@@ -6,6 +6,7 @@ import { faults, formatLeftovers, revertRun, TAG, type FaultRegistry, type Lefto
 import type { Aws } from './aws/index.js';
 import type { Kube } from './k8s/index.js';
 import { journalMatches } from './iam/account.js';
+import { invalid } from './exit-codes.js';
 
 export type { SweepFinding };
 export interface SweepReport { findings: SweepFinding[]; leftovers: Leftover[] }
@@ -92,6 +93,17 @@ async function sweepUnlocked(o: SweepOptions): Promise<SweepReport> {
     }
   }
   return report;
+}
+
+/**
+ * The pre-run sweep again, right before injecting (the plan and the steady state took time): exit 2,
+ * nothing injected, when anything of an earlier run has appeared since.
+ */
+export async function recheckBeforeInject(o: Omit<SweepOptions, 'act' | 'force'>): Promise<void> {
+  const found = await sweep({ ...o, act: false });
+  if (found.findings.length || found.leftovers.length) {
+    throw invalid('right before injecting, the sweep found something an earlier run left; nothing was injected: run `chaos recover`', formatSweep(found, false));
+  }
 }
 
 export function formatSweep(r: SweepReport, acted: boolean): string[] {

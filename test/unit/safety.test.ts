@@ -16,7 +16,7 @@ import { shellCommand, shellQuote } from '../../harness/shell.js';
 import { whereAmI } from '../../harness/self.js';
 import { tempStateDir } from '../support/harness.js';
 import { Journal } from '../../harness/journal.js';
-import { sweep } from '../../harness/recover.js';
+import { recheckBeforeInject, sweep } from '../../harness/recover.js';
 import fs from 'node:fs';
 import type { Kube, V1Node } from '../../harness/k8s/index.js';
 
@@ -158,6 +158,18 @@ describe('safety without the lab', function () {
     expect(by['chaos-other-region'].skipped).to.match(/refused: .*eu-west-1/);
     expect(by['chaos-mine'].skipped).to.equal(undefined);
     expect(by['chaos-mine'].action).to.be.a('string');
+  });
+
+  it('the pre-run sweep runs again right before injecting: a leftover that appeared meanwhile stops the run (exit 2)', async () => {
+    let tagged: unknown[] = [];
+    const aws = { describeInstancesByTag: async () => tagged, describeNetworkAcls: async () => [], groupsByTag: async () => [] } as unknown as Aws;
+    const o = { aws, kube: fakeKube(), stateDir: tempStateDir(), cluster: 'c', log: () => {} };
+    await recheckBeforeInject(o);
+    tagged = [{ id: 'i-0b2', state: 'stopped', zone: 'us-east-1b', tags: { 'kubernetes.io/cluster/c': 'owned', 'chaos:stopped-by': 'chaos-other', 'chaos:expires-at': '2099-01-01T00:00:00Z' } }];
+    const err = await recheckBeforeInject(o).catch((e: HarnessError) => e);
+    expect(err).to.be.instanceOf(HarnessError);
+    expect((err as HarnessError).exitCode).to.equal(ExitCode.Invalid);
+    expect((err as HarnessError).details.join('\n')).to.contain('i-0b2');
   });
 
   it('the harness never chooses the node it runs on', async () => {
