@@ -210,8 +210,18 @@ async function revertAzBlackhole(ctx: RevertContext, j: Journal): Promise<Revert
   if (!creates.length) return report;
   // The ACL id is in the `done` entry; after a crash between intent and done, CreateNetworkAcl with
   // the same ClientToken returns the same ACL (or finds none to make), and the run-id tag finds it.
-  const existing = await ctx.aws.describeNetworkAcls({ [`tag:${TAG.runId}`]: [j.runId] });
+  const byTag = await ctx.aws.describeNetworkAcls({ [`tag:${TAG.runId}`]: [j.runId] });
   const aclIds = new Set(j.doneFor('acl.create').map((e) => e.data.aclId as string));
+  // the journaled ACL ids too, not only the tags (someone may have removed or changed them)
+  const existing = [...byTag];
+  for (const id of aclIds) {
+    if (existing.some((a) => a.id === id)) continue;
+    try {
+      existing.push(...(await ctx.aws.describeNetworkAcls({}, [id])));
+    } catch (err) {
+      if ((err as Error).name !== 'InvalidNetworkAclID.NotFound') throw err;
+    }
+  }
   for (const a of existing) aclIds.add(a.id);
   const deleted = new Set(j.doneFor('acl.delete').map((e) => e.data.aclId as string));
   const live = [...aclIds].filter((id) => !deleted.has(id));

@@ -172,6 +172,25 @@ describe('safety without the lab', function () {
     expect((err as HarnessError).details.join('\n')).to.contain('i-0b2');
   });
 
+  it('az-blackhole revert finds the black-hole ACL by its journaled id when its tags are gone', async () => {
+    const dir = tempStateDir();
+    const j = Journal.create(dir, { runId: 'chaos-untagged', kind: 'az-blackhole', cluster: 'c', region: 'us-east-1', target: 'aws', fault: {} });
+    j.write('acl.create', 'intent', { vpcId: 'vpc-1', clientToken: 'chaos-untagged', zone: 'us-east-1b' });
+    j.write('acl.create', 'done', { aclId: 'acl-bh' });
+    j.write('acl.swap', 'intent', { subnetId: 'subnet-1', associationId: 'aclassoc-0', originalAclId: 'acl-orig', blackholeAclId: 'acl-bh' });
+    const calls: string[] = [];
+    const aws = {
+      // someone stripped the harness's tags: the tag lookup finds nothing
+      describeNetworkAcls: async (f: Record<string, string[]>, ids?: string[]) => (ids?.includes('acl-bh') ? [{ id: 'acl-bh', vpcId: 'vpc-1', isDefault: false, associations: [{ id: 'aclassoc-1', subnetId: 'subnet-1' }], tags: {} }] : []),
+      subnetAssociation: async () => ({ aclId: 'acl-bh', associationId: 'aclassoc-1' }),
+      replaceNetworkAclAssociation: async (assoc: string, acl: string) => { calls.push(`replace ${assoc} → ${acl}`); return 'aclassoc-2'; },
+      deleteNetworkAcl: async (id: string) => { calls.push(`delete ${id}`); },
+    } as unknown as Aws;
+    const r = await faults.get('az-blackhole')!.revert({ aws, kube: fakeKube(), log: () => {} }, j);
+    expect(calls).to.deep.equal(['replace aclassoc-1 → acl-orig', 'delete acl-bh']);
+    expect(r.leftovers).to.deep.equal([]);
+  });
+
   it('the harness never chooses the node it runs on', async () => {
     for (let seed = 0; seed < 50; seed++) {
       const r = await chooseNodes(fakeKube(), { count: 3 }, Limits.parse({}), seed, undefined, 'a1');
