@@ -118,7 +118,9 @@ export const HARNESS_DOCUMENTS: readonly HarnessDocument[] = [
     'set -euo pipefail',
     ...kubeProxyContainerBranch,
     ...armTimer,
-    'pid=$(pgrep -x {{ daemon }}) || { echo "chaos: {{ daemon }} is not running" >&2; exit 3; }',
+    // the docker unit's process is dockerd: `pgrep -x docker` would find the docker CLI, not the daemon
+    'proc={{ daemon }}; if [ "$proc" = docker ]; then proc=dockerd; fi',
+    'pid=$(pgrep -x "$proc") || { echo "chaos: {{ daemon }} is not running (no $proc process)" >&2; exit 3; }',
     'kill -9 $pid',
     'echo "chaos: {{ daemon }} (pid $pid) killed with SIGKILL; systemd\'s Restart= policy decides; timer {{ timer }} starts it in {{ seconds }}s at the latest"',
   ])),
@@ -131,6 +133,8 @@ export const HARNESS_DOCUMENTS: readonly HarnessDocument[] = [
     'fi',
     'systemctl start {{ daemon }}',
     'systemctl is-active {{ daemon }}',
+    // a kubelet that Requires= the runtime (the docker AMIs) went down with it: start it too
+    'if [ "{{ daemon }}" = docker ] || [ "{{ daemon }}" = containerd ]; then systemctl start kubelet; systemctl is-active kubelet; fi',
     'echo "chaos: {{ daemon }} restored"',
   ])),
 ];

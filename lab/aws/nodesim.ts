@@ -142,11 +142,12 @@ export class NodeSim {
     return { stdout: '', stderr: `Running timer as unit: ${name}.timer\nWill run service as unit: ${name}.service\n`, code: 0 };
   }
 
-  private procs(inst: Instance): Array<{ pid: number; name: DaemonName }> {
-    return [...inst.daemons.values()].filter((d) => this.world.daemonActive(inst, d.name)).map((d) => ({ pid: d.pid, name: d.name }));
+  /** Running daemons by process name: the docker unit's process is dockerd (the docker CLI is another program). */
+  private procs(inst: Instance): Array<{ pid: number; name: string; daemon: DaemonName }> {
+    return [...inst.daemons.values()].filter((d) => this.world.daemonActive(inst, d.name)).map((d) => ({ pid: d.pid, name: d.name === 'docker' ? 'dockerd' : d.name, daemon: d.name }));
   }
 
-  private match(inst: Instance, args: string[]): { sig: number; hits: Array<{ pid: number; name: DaemonName }> } | ShimResult {
+  private match(inst: Instance, args: string[]): { sig: number; hits: Array<{ pid: number; name: string; daemon: DaemonName }> } | ShimResult {
     let sig = 15;
     let exact = false;
     let pattern: string | undefined;
@@ -179,7 +180,7 @@ export class NodeSim {
   private pkill(inst: Instance, args: string[]): ShimResult {
     const m = this.match(inst, args);
     if ('code' in m) return m;
-    for (const h of m.hits) this.signal(inst, h.name, m.sig);
+    for (const h of m.hits) this.signal(inst, h.daemon, m.sig);
     return { stdout: '', stderr: '', code: m.hits.length ? 0 : 1 };
   }
 
@@ -199,7 +200,7 @@ export class NodeSim {
     for (const pid of pids) {
       const p = this.procs(inst).find((x) => x.pid === pid);
       if (!p) { err += `kill: (${pid}) - No such process\n`; code = 1; continue; }
-      this.signal(inst, p.name, sig);
+      this.signal(inst, p.daemon, sig);
     }
     return { stdout: '', stderr: err, code };
   }

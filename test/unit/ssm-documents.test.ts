@@ -125,6 +125,9 @@ describe('harness SSM documents', () => {
     expect(gone.code).to.equal(3);
     expect(gone.stderr).to.contain('kubelet is not running');
     expect(run(DOCUMENT_NAMES.kill, stop, { PIDS: '1', TIMER_RC: '3' }).calls.some((c) => c.startsWith('kill'))).to.equal(false);
+    // docker: the daemon's process is dockerd, never the docker CLI
+    const docker = run(DOCUMENT_NAMES.kill, { ...stop, daemon: 'docker', timer: 'chaos-restore-docker-a1b2c3' }, { PIDS: '77' });
+    expect(docker.calls).to.include('pgrep -x dockerd').and.not.include('pgrep -x docker');
   });
 
   it('kube-proxy: the unit path when it is a systemd unit, else the DaemonSet container once, else exit 3', () => {
@@ -145,7 +148,9 @@ describe('harness SSM documents', () => {
   it('restore: starts the daemon and fails unless it is active; kube-proxy as a container is left to kubelet', () => {
     const r = run(DOCUMENT_NAMES.restore, { daemon: 'containerd' });
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.calls).to.deep.equal(['systemctl start containerd', 'systemctl is-active containerd']);
+    // a runtime's restore also starts kubelet (a kubelet that Requires= the runtime went down with it)
+    expect(r.calls).to.deep.equal(['systemctl start containerd', 'systemctl is-active containerd', 'systemctl start kubelet', 'systemctl is-active kubelet']);
+    expect(run(DOCUMENT_NAMES.restore, { daemon: 'kubelet' }).calls).to.deep.equal(['systemctl start kubelet', 'systemctl is-active kubelet']);
     expect(run(DOCUMENT_NAMES.restore, { daemon: 'containerd' }, { ACTIVE_RC: '3' }).code).to.equal(3);
     // kube-proxy stopped as a unit: status says inactive (3), and it is started (the old restoreScript did not).
     const kp = run(DOCUMENT_NAMES.restore, { daemon: 'kube-proxy' }, { STATUS_RC: '3' });
