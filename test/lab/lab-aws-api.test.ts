@@ -9,16 +9,8 @@ import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCo
 import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
 import { parseProviderID } from '../../lab/topology.js';
 import { eventually, testLab, type TestLab } from '../support/lab.js';
-import { labAws, runScript, type LabAws } from '../support/aws.js';
+import { labAws, runScript, type LabAws, errorName } from '../support/aws.js';
 
-async function errorName(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).name;
-  }
-  return 'no error';
-}
 
 describe('lab part 2: the AWS endpoint (real SDK clients)', function () {
   this.timeout(60_000);

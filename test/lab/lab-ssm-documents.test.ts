@@ -11,19 +11,11 @@ import { timerUnit } from '../../harness/faults/daemon-kill.js';
 import { allowedActions, checkAccount, iamPolicy } from '../../harness/iam/index.js';
 import { HarnessError } from '../../harness/exit-codes.js';
 import { eventually, testLab, type TestLab } from '../support/lab.js';
-import { labAws, type LabAws } from '../support/aws.js';
+import { labAws, type LabAws, errorName } from '../support/aws.js';
 import { harnessTarget, world } from '../support/harness.js';
 
 const ACCOUNT = process.env.LAB_ACCOUNT_ID ?? '123456789012';
 
-async function errorName(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).name;
-  }
-  return 'no error';
-}
 
 async function finished(aws: Aws, commandId: string, instanceId: string): Promise<InvocationInfo> {
   return eventually(`command ${commandId} on ${instanceId}`, 30_000, async () => {

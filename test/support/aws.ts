@@ -72,3 +72,13 @@ export async function runScript(aws: LabAws, instanceId: string, commands: strin
   }, 200);
 }
 
+
+/** The error name a call rejects with ('no error' when it resolves). */
+export async function errorName(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    return (err as Error).name;
+  }
+  return 'no error';
+}
