@@ -66,7 +66,7 @@ describe('the package, installed from its tarball (npm pack → npm install → 
   it('ships the compiled CLI, the lab, lab/build.sh and the scenario schema; no TypeScript sources, tests or benches', async () => {
     const listed = await run('tar', ['tzf', tarball], work, cleanEnv());
     const files = listed.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-    for (const f of ['package.json', 'README.md', 'dist/harness/cli.js', 'dist/harness/index.js', 'dist/harness/index.d.ts', 'dist/harness/iam/policy.json', 'dist/harness/report/schema.json', 'dist/lab/provider.js', 'dist/lab/daemon.js', 'lab/build.sh', 'schema/scenario.schema.json']) {
+    for (const f of ['package.json', 'README.md', 'dist/harness/cli.js', 'dist/harness/index.js', 'dist/harness/index.d.ts', 'dist/harness/report/schema.json', 'dist/lab/provider.js', 'dist/lab/daemon.js', 'lab/build.sh', 'schema/scenario.schema.json']) {
       expect(files, f).to.include(f);
     }
     expect(files.filter((f) => /\.ts$/.test(f) && !/\.d\.ts$/.test(f)), 'TypeScript sources').to.deep.equal([]);
