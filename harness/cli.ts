@@ -97,7 +97,8 @@ async function checkCallerAccount(t: ResolvedTarget): Promise<void> {
   t.guard.account = who.account;
 }
 
-const whereOf = (t: ResolvedTarget) => (t.guard.account ? { account: t.guard.account, region: t.guard.region } : undefined);
+/** Where the credentials act, for the sweeps (recover.ts whereOf, loaded with the commands that sweep). */
+const whereOf = async (t: ResolvedTarget) => (await import('./recover.js')).whereOf(t.guard);
 
 export interface PreparedRun { t: ResolvedTarget; ctx: FaultContext; /** the run lock (not for a dry run); release it when the revert is over */ lock?: RunLock }
 
@@ -118,7 +119,7 @@ export async function prepare(o: Common, runId: string, maxDurationMs: number, w
     if (lever) throw invalid(`the safety lever is engaged (${lever.reason}; by ${lever.by} at ${lever.at}); release it with \`chaos stop --release\``);
   } else lock = await acquireRunLock(t.kube, { runId, log });
   try {
-    const found = await sweep({ aws: t.aws, kube: t.kube, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: false, log, where: whereOf(t) });
+    const found = await sweep({ aws: t.aws, kube: t.kube, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: false, log, where: await whereOf(t) });
     if (found.findings.length) {
       throw invalid('an earlier run left something behind; run `chaos recover` (npm run chaos -- recover) first', formatSweep(found, false));
     }
@@ -203,7 +204,7 @@ async function runPreparedFault(t: ResolvedTarget, ctx: FaultContext, spec: Faul
     return ExitCode.Ok;
   }
   const { recheckBeforeInject } = await import('./recover.js');
-  await recheckBeforeInject({ aws: ctx.aws, kube: ctx.kube, stateDir: stateDirOf(flags), cluster: ctx.guard.cluster, log, where: whereOf(t) });
+  await recheckBeforeInject({ aws: ctx.aws, kube: ctx.kube, stateDir: stateDirOf(flags), cluster: ctx.guard.cluster, log, where: await whereOf(t) });
   const guard = new SignalGuard(log).install();
   try {
     const r = await injectAndRevert(ctx, pf, { stateDir: stateDirOf(flags), target: t.kind, signal: runSignal(guard, lock) });
@@ -240,7 +241,7 @@ function buildProgram(): Command {
       // recover acts only while it holds the run lock (sweep takes it, over a lock whose run is gone)
       await checkCallerAccount(t);
       {
-        const r = await sweep({ aws: t.aws, kube: t.kube, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log, where: whereOf(t) });
+        const r = await sweep({ aws: t.aws, kube: t.kube, stateDir: stateDirOf(o), cluster: t.guard.cluster, act: !o.reportOnly, force: o.force, log, where: await whereOf(t) });
         for (const l of formatSweep(r, !o.reportOnly)) out(l);
         process.exitCode = r.leftovers.length ? ExitCode.RevertIncomplete : ExitCode.Ok;
       }

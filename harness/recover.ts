@@ -95,6 +95,11 @@ async function sweepUnlocked(o: SweepOptions): Promise<SweepReport> {
   return report;
 }
 
+/** Where a run's credentials act (its guard, once STS has checked the account): what `sweep`'s `where` takes. */
+export function whereOf(guard: { account?: string; region: string }): SweepOptions['where'] {
+  return guard.account ? { account: guard.account, region: guard.region } : undefined;
+}
+
 /**
  * The pre-run sweep again, right before injecting (the plan and the steady state took time): exit 2,
  * nothing injected, when anything of an earlier run has appeared since.

@@ -5,7 +5,7 @@ import Mocha from 'mocha';
 import { ExitCode, HarnessError, invalid } from './exit-codes.js';
 import { injectAndRevert, planFault, sleep, type FaultContext, type FaultRunResult, type Plan, type PlannedFault } from './faults/index.js';
 import { faultScope, NO_FAULT, type FaultScope } from './slo/health.js';
-import { recheckBeforeInject } from './recover.js';
+import { recheckBeforeInject, whereOf } from './recover.js';
 import { Observer, workloadKey } from './observe/observer.js';
 import { Prober } from './probes/prober.js';
 import { Recorder, type Timeline } from './timeline.js';
@@ -240,7 +240,7 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
     for (const l of pf.plan.lines) d.log(`  - ${l}`);
     run.faulted = faultScope(pf.faulted);
     await checkSteadyState(run);
-    await recheckBeforeInject({ aws: d.ctx.aws, kube: d.ctx.kube, stateDir: d.stateDir, cluster: d.ctx.guard.cluster, log: d.log, where: d.ctx.guard.account ? { account: d.ctx.guard.account, region: d.ctx.guard.region } : undefined });
+    await recheckBeforeInject({ aws: d.ctx.aws, kube: d.ctx.kube, stateDir: d.stateDir, cluster: d.ctx.guard.cluster, log: d.log, where: whereOf(d.ctx.guard) });
     const fr = await faultPhase(run, pf);
     res.fault = { injectedAt: fr.injectedAt, revertedAt: fr.revertedAt, revert: fr.revert, journal: fr.journal, verification: fr.verification };
     run.enter('recovery');

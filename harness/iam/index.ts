@@ -33,7 +33,7 @@ export function iamGroups(registry: FaultRegistry = faults): IamGroup[] {
 
 /** COMMON, then each registered kind's statements. */
 export function allGroups(registry: FaultRegistry = faults): IamStatement[][] {
-  return [COMMON, ...registry.list().map((k) => k.iam)];
+  return iamGroups(registry).map((g) => g.statements);
 }
 
 const CLUSTER_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
