@@ -210,7 +210,7 @@ export async function labUp(opts: LabOptions, log: Logger, paths: LabPaths = lab
   writeKubeconfig(paths.kubeconfig, apiserverUrl, token, opts.clusterName);
 
   const state: LabState = {
-    version: 1, options: opts, timing, binDir, ports, apiserverUrl, procs: [], nodes: initialNodes(opts.clusterName, opts.nodesPerZone),
+    version: 1, options: opts, timing, binDir, ports, apiserverUrl, procs: [], nodes: initialNodes(opts.clusterName, opts.nodesPerZone, opts.runtime),
     region: LAB_REGION, zones: [...LAB_ZONES], startedAt: new Date().toISOString(),
   };
   const start = (name: string, cmd: string[]) => {
@@ -332,7 +332,7 @@ async function ensureWorkload(kube: LabKube, state: LabState, log: Logger, reuse
   // A running lab may have replaced instances (Auto Scaling), so on reuse only the count is checked.
   if (!reuse) {
     let created = 0;
-    for (const spec of state.nodes) if ((await ensureObject(kube, nodeObject(spec, state.options.runtime) as unknown as Record<string, unknown>)) === 'created') created++;
+    for (const spec of state.nodes) if ((await ensureObject(kube, nodeObject(spec) as unknown as Record<string, unknown>)) === 'created') created++;
     if (created) log(`created ${created} KWOK nodes in ${LAB_ZONES.join(', ')}`);
   }
   // Ready and untainted: the node-lifecycle controller lifts the not-ready taint a moment after Ready,

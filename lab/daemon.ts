@@ -146,7 +146,7 @@ async function reconcile(): Promise<void> {
         }
         if (!node) {
           if (inst.state !== 'running') continue;
-          const obj = nodeObject(inst.spec, world.runtime);
+          const obj = nodeObject(inst.spec);
           obj.metadata!.labels![HEARTBEAT_LABEL] = mode === 'heartbeat' ? 'on' : 'off';
           const created = await kube.core.createNode({ body: obj }).catch((e: unknown) => { if (httpStatus(e) === 409) return undefined; throw e; });
           if (created) { nodes.set(name, created); lastMode.set(inst.id, mode); worldLog.append('node.created', { node: name, instanceId: inst.id, zone: inst.spec.zone, cause: 'instance launched' }); }
@@ -186,7 +186,7 @@ setInterval(() => {
       const conds = node.status.conditions ?? [];
       const ready = conds.find((c) => c.type === 'Ready');
       const was = ready?.status;
-      const msg = `container runtime is down, PLEG is not healthy: ${world.runtime} is not running`;
+      const msg = `container runtime is down, PLEG is not healthy: ${inst.spec.runtime} is not running`;
       const next = conds.filter((c) => c.type !== 'Ready').concat([{
         type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: msg,
         lastHeartbeatTime: now, lastTransitionTime: was === 'False' && ready?.lastTransitionTime ? ready.lastTransitionTime : now,

@@ -6,7 +6,7 @@ import {
   type LabNodeSpec, type Runtime,
 } from './topology.js';
 
-export function nodeObject(spec: LabNodeSpec, runtime: Runtime): V1Node {
+export function nodeObject(spec: LabNodeSpec): V1Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -37,7 +37,7 @@ export function nodeObject(spec: LabNodeSpec, runtime: Runtime): V1Node {
       nodeInfo: {
         architecture: 'amd64',
         bootID: '',
-        containerRuntimeVersion: RUNTIME_VERSIONS[runtime],
+        containerRuntimeVersion: RUNTIME_VERSIONS[spec.runtime],
         kernelVersion: '6.1.119-129.201.amzn2023.x86_64',
         kubeProxyVersion: LAB_K8S_VERSION,
         kubeletVersion: LAB_K8S_VERSION,

@@ -3,6 +3,11 @@
 import { createHash } from 'node:crypto';
 
 export type Runtime = 'containerd' | 'docker';
+/** The node's operating system image: the EKS AL2023 and AL2 (docker runtime) AMIs, or Bottlerocket. */
+export type NodeOs = 'al2023' | 'al2' | 'bottlerocket';
+/** How the node was provisioned: an EKS managed node group (an Auto Scaling group) or Karpenter (no ASG). */
+export type Provisioner = 'managed' | 'karpenter';
+export type CapacityType = 'on-demand' | 'spot';
 
 export const LAB_REGION = 'us-east-1';
 export const LAB_ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'] as const;
@@ -30,6 +35,13 @@ export interface LabNodeSpec {
   podCIDR: string;
   nodeGroup: string;
   providerID: string;
+  /** what the node runs and how it came to be (shared by the Kubernetes side and the AWS side) */
+  os: NodeOs;
+  runtime: Runtime;
+  provisioner: Provisioner;
+  capacityType: CapacityType;
+  /** Karpenter's NodePool (provisioner 'karpenter' only) */
+  nodePool?: string;
 }
 
 export function instanceIdFor(cluster: string, zone: string, ordinal: number): string {
@@ -42,7 +54,7 @@ export function nodeGroupFor(cluster: string, zone: string): string {
 }
 
 /** Node `ordinal` of zone `zoneIndex`. Ordinals >= nodesPerZone are replacement instances. */
-export function nodeSpec(cluster: string, zoneIndex: number, ordinal: number): LabNodeSpec {
+export function nodeSpec(cluster: string, zoneIndex: number, ordinal: number, runtime: Runtime = 'containerd'): LabNodeSpec {
   const zone = LAB_ZONES[zoneIndex];
   if (!zone) throw new Error(`zone index ${zoneIndex} out of range`);
   if (ordinal < 0 || ordinal > 200) throw new Error(`node ordinal ${ordinal} out of range 0..200`);
@@ -60,15 +72,20 @@ export function nodeSpec(cluster: string, zoneIndex: number, ordinal: number): L
     podCIDR: `10.${100 + zoneIndex}.${ordinal}.0/24`,
     nodeGroup: nodeGroupFor(cluster, zone),
     providerID: `aws:///${zone}/${instanceId}`,
+    // the docker runtime exists on the EKS AL2 AMIs only (AL2023 ships containerd)
+    os: runtime === 'docker' ? 'al2' : 'al2023',
+    runtime,
+    provisioner: 'managed',
+    capacityType: 'on-demand',
   };
 }
 
-export function initialNodes(cluster: string, nodesPerZone: number): LabNodeSpec[] {
+export function initialNodes(cluster: string, nodesPerZone: number, runtime: Runtime = 'containerd'): LabNodeSpec[] {
   if (!Number.isInteger(nodesPerZone) || nodesPerZone < 1 || nodesPerZone > 100) {
     throw new Error(`--nodes-per-zone must be an integer from 1 to 100, got ${nodesPerZone}`);
   }
   const out: LabNodeSpec[] = [];
-  for (let z = 0; z < LAB_ZONES.length; z++) for (let i = 0; i < nodesPerZone; i++) out.push(nodeSpec(cluster, z, i));
+  for (let z = 0; z < LAB_ZONES.length; z++) for (let i = 0; i < nodesPerZone; i++) out.push(nodeSpec(cluster, z, i, runtime));
   return out;
 }
 

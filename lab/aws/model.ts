@@ -203,7 +203,7 @@ export class World {
 
   private addInstance(spec: LabNodeSpec, state: InstanceState): Instance {
     const asg = nodesAsgName(this.cluster, spec.zone);
-    const daemonNames: DaemonName[] = ['kubelet', 'kube-proxy', this.runtime];
+    const daemonNames: DaemonName[] = ['kubelet', 'kube-proxy', spec.runtime];
     const inst: Instance = {
       id: spec.instanceId, spec, subnetId: this.nodeSubnet(spec.zone).id, asg, state, stateTransitionReason: '',
       launchTime: new Date(), daemons: new Map(), timers: new Set(), lastPing: Date.now(), health: 'Healthy', transientUnits: new Map(),
@@ -257,7 +257,7 @@ export class World {
     return inst.state === 'running' && (inst.daemons.get(d)?.active ?? false);
   }
   runtimeActive(inst: Instance): boolean {
-    return this.daemonActive(inst, this.runtime);
+    return this.daemonActive(inst, inst.spec.runtime);
   }
   /** SSM: the agent pings while the instance runs and can reach the SSM endpoint. */
   pingStatus(inst: Instance): 'Online' | 'ConnectionLost' | 'Inactive' {
@@ -338,7 +338,7 @@ export class World {
       this.onEvent('asg.instance.replacing', { asg: asg.name, instanceId: inst.id, node: inst.spec.name });
       if (asg.suspended.has('Launch')) return;
       const zoneIndex = LAB_ZONES.indexOf(asg.zone as (typeof LAB_ZONES)[number]);
-      const spec = nodeSpec(this.cluster, zoneIndex, asg.nextOrdinal++);
+      const spec = nodeSpec(this.cluster, zoneIndex, asg.nextOrdinal++, this.runtime);
       const fresh = this.addInstance(spec, 'pending');
       this.onEvent('asg.instance.launched', { asg: asg.name, instanceId: fresh.id, node: spec.name, replaces: inst.id });
       this.later(fresh, this.t.startMs, () => {

@@ -207,7 +207,7 @@ export class NodeSim {
 
   /** crictl: the lab runs no kube-proxy container (it is a systemd unit on lab nodes). */
   private crictl(inst: Instance, args: string[]): ShimResult {
-    if (inst.spec && this.world.runtime === 'docker') return fail('crictl: failed to connect: connection error: dial unix /run/containerd/containerd.sock: no such file or directory', 1);
+    if (inst.spec.runtime === 'docker') return fail('crictl: failed to connect: connection error: dial unix /run/containerd/containerd.sock: no such file or directory', 1);
     if (args[0] === 'ps') return ok('');
     if (args[0] === 'stop' || args[0] === 'rm') return fail(`crictl: container "${args[1] ?? ''}" not found`, 1);
     return fail(`crictl: unsupported in the lab: ${args.join(' ')}`, 1);

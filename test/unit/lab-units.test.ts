@@ -19,7 +19,7 @@ describe('lab units', () => {
 
   it('nodes report the runtime chosen with --runtime', () => {
     for (const rt of ['containerd', 'docker'] as const) {
-      expect(nodeObject(nodeSpec('c', 0, 0), rt).status!.nodeInfo!.containerRuntimeVersion).to.equal(RUNTIME_VERSIONS[rt]);
+      expect(nodeObject(nodeSpec('c', 0, 0, rt)).status!.nodeInfo!.containerRuntimeVersion).to.equal(RUNTIME_VERSIONS[rt]);
     }
     expect(RUNTIME_VERSIONS.docker).to.match(/^docker:\/\//);
   });
