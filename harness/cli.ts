@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ExitCode, HarnessError, invalid } from './exit-codes.js';
+import { ExitCode, HarnessError, invalid, worstExitCode } from './exit-codes.js';
 import { describeIssues, Limits } from './faults/schema.js';
 import { faults, type FaultRegistry, type FaultSpec } from './faults/registry.js';
 import type { FaultContext } from './faults/index.js';
@@ -132,6 +132,7 @@ export async function prepare(o: Common, runId: string, maxDurationMs: number, w
       expiresAt: expiryAt(Date.now(), maxDurationMs),
       log, selfZone: self.zone, selfNode: self.node, workloads,
       unknownSelfZone: t.kind === 'aws' && !o.allowUnknownSelfZone ? 'refuse' : 'allow',
+      nodeGracePeriodMs: t.nodeGracePeriodMs,
     };
     return { t, ctx, lock };
   } catch (err) {
@@ -402,7 +403,7 @@ async function gateCommand(o: Common & { suite: string; suites: string; reportDi
   fs.writeFileSync(path.join(dir, 'junit.xml'), junitXml(redacted));
   fs.writeFileSync(path.join(dir, 'summary.md'), `## Chaos gate \`${o.suite}\`: ${codes.every(([, c]) => c === 0) ? 'PASS' : 'FAIL'}\n\n${codes.map(([n, c]) => `- ${c === 0 ? '✅' : '❌'} ${n}: exit ${c}`).join('\n')}\n\n${summaryMd(redacted)}`);
   if (!o.reportDir) updateLatest(root, dir);
-  const worst = codes.reduce((w, [, c]) => Math.max(w, c), 0);
+  const worst = worstExitCode(codes.map(([, c]) => c));
   out('');
   out(`gate ${o.suite}: ${codes.map(([n, c]) => `${n} ${c}`).join(', ')} → exit ${worst}`);
   out(`  reports: ${path.relative(process.cwd(), dir)} (junit.xml, summary.md, one folder per scenario)`);
@@ -448,7 +449,10 @@ async function runPreparedScenario(loaded: Awaited<ReturnType<typeof loadScenari
     const file = files.json;
     out('');
     out(`scenario ${s.name}: ${r.verdict.toUpperCase()} (exit ${r.exitCode})`);
-    for (const v of r.verdicts) out(`  ${v.pass ? 'PASS' : 'FAIL'}  ${v.name}: ${v.objective} — measured ${formatMeasured(v)}`);
+    if (r.fault?.verification) out(`  effect ${r.fault.verification.status}: ${r.fault.verification.detail.join('; ')}`);
+    for (const v of r.verdicts) out(`  ${v.judged === false ? 'NOT JUDGED' : v.pass ? 'PASS' : 'FAIL'}  ${v.name}: ${v.objective} — ${v.judged === false ? v.detail : `measured ${formatMeasured(v)}`}`);
+    for (const x of r.replacements ?? []) out(`  replacement of ${x.replaced} (NodePool ${x.pool}): ${x.by ? `${x.by} Ready${x.readyAfterMs !== undefined ? ` ${formatMs(x.readyAfterMs)} after the injection` : ''}` : 'none Ready'}`);
+    for (const w of r.warnings) out(`  warning: ${w}`);
     for (const w of r.analysis?.workloads ?? []) out(`  workload ${w.workload}: detect ${formatMs(w.detectMs)}, reschedule ${formatMs(w.rescheduleMs)}, ready ${formatMs(w.readyMs)}, recovered ${formatMs(w.recoveryMs)}`);
     for (const [n, ph] of Object.entries(r.analysis?.probes ?? {})) out(`  probe ${n}: ${(['steady', 'fault', 'recovery'] as const).map((p) => `${p} ${ph[p].attempts ? `${ph[p].availability.toFixed(2)}% p99 ${ph[p].p99}ms` : '—'}`).join(', ')}; longest outage ${formatMs(ph.all.maxOutageMs)}`);
     if (r.error) out(`  ${r.verdict}: ${r.error}${r.errorDetails?.length ? `\n    ${r.errorDetails.join('\n    ')}` : ''}`);

@@ -41,6 +41,8 @@ export interface ResolvedTarget {
   context: string;
   /** variables the target provides (the lab's env file), for ${VAR} expansion in probe URLs */
   env: Record<string, string>;
+  /** the cluster's node-monitor-grace-period when the target knows it (the lab: its timing profile) */
+  nodeGracePeriodMs?: number;
 }
 
 export interface ProviderResolveOptions {

@@ -10,7 +10,7 @@ import { Observer, workloadKey } from './observe/observer.js';
 import { Prober } from './probes/prober.js';
 import { Recorder, type Timeline } from './timeline.js';
 import { analyze, type Analysis } from './slo/analyze.js';
-import { evaluate, formatMeasured, type Verdict } from './slo/evaluate.js';
+import { evaluate, formatMeasured, notJudged, type Verdict } from './slo/evaluate.js';
 import { formatDuration } from './duration.js';
 import type { Scenario } from './scenario.js';
 import type { ResolvedTarget } from './target.js';
@@ -44,7 +44,7 @@ export interface RunDeps {
   redact?: (text: string) => string;
 }
 
-export type VerdictName = 'pass' | 'fail' | 'aborted' | 'error' | 'revert-failed' | 'invalid';
+export type VerdictName = 'pass' | 'fail' | 'aborted' | 'error' | 'revert-failed' | 'invalid' | 'not-taken';
 
 export interface ScenarioResult {
   scenario: string;
@@ -61,6 +61,10 @@ export interface ScenarioResult {
   timeline: Timeline;
   error?: string;
   errorDetails?: string[];
+  /** what did not fail the run but an SRE should know (nodes outside the scope not Ready, …) */
+  warnings: string[];
+  /** nodes replaced as the scenario expected (Karpenter): which Node took over, Ready how long after the injection */
+  replacements?: Array<{ replaced: string; pool: string; by?: string; readyAfterMs?: number }>;
 }
 
 /** Everything one run shares between its phases. */
@@ -71,6 +75,11 @@ class Run {
   phase: RunStatus['phase'] = 'setup';
   faultState: RunStatus['fault'] = 'pending';
   faulted: FaultScope = NO_FAULT;
+  /** the fault's candidate nodes and zones (the nodes that matter beside the workloads' hosts) */
+  scope: { nodes: string[]; zones: string[] } = { nodes: [], zones: [] };
+  /** nodes the fault expects to be replaced (Karpenter), and the replacement once seen Ready */
+  replacements: NonNullable<ScenarioResult['replacements']> = [];
+  readonly warnings = new Set<string>();
   private readonly counts = new Map<string, { attempts: number; ok: number }>();
   private statusTimer?: NodeJS.Timeout;
   private gapSince?: number;
@@ -102,6 +111,34 @@ class Run {
       });
     }, 1000);
   }
+
+  /** The steady state over the nodes that matter; warnings about the others are kept for the report. */
+  steady(): { ok: boolean; why: string[] } {
+    const replaced = new Set(this.replacements.map((r) => r.replaced));
+    const st = this.observer.steady(NO_FAULT, this.observer.nodesThatMatter(this.scope.nodes.filter((n) => !replaced.has(n)), this.scope.zones));
+    for (const w of st.warnings) if (!this.warnings.has(w)) { this.warnings.add(w); this.d.log(`warning: ${w}`); }
+    return st;
+  }
+
+  /** Karpenter replacements: a Node of the pool created after the injection and Ready (from the recorded node events). */
+  replacementsReady(injectedT: number | undefined): boolean {
+    for (const r of this.replacements) {
+      if (r.by) continue;
+      for (const [name, n] of this.observer.nodes) {
+        if (name === r.replaced || n.nodePool !== r.pool || !n.ready || this.replacements.some((x) => x.by === name)) continue;
+        if (n.created === undefined || n.created < this.injectedAtMs - 1000) continue;
+        const readyT = this.rec.events.find((e) => e.type === 'node' && e.name === name && e.ready)?.t;
+        r.by = name;
+        r.readyAfterMs = readyT !== undefined && injectedT !== undefined ? readyT - injectedT : undefined;
+        this.rec.add({ type: 'note', text: `replacement: node ${name} (NodePool ${r.pool}) Ready${r.readyAfterMs !== undefined ? ` ${formatDuration(r.readyAfterMs)} after the injection` : ''}, replacing ${r.replaced}` });
+        this.d.log(`replacement: ${name} (NodePool ${r.pool}) is Ready, replacing ${r.replaced}`);
+        break;
+      }
+    }
+    return this.replacements.every((r) => r.by);
+  }
+
+  injectedAtMs = Number.POSITIVE_INFINITY;
 
   async stop(): Promise<void> {
     this.phase = 'end';
@@ -135,7 +172,7 @@ async function checkSteadyState(run: Run): Promise<void> {
   d.log(`steady state: checking for ${formatDuration(h.window)} (workloads available, nodes Ready, probes ${h.probes.text})`);
   await sleep(h.window, d.signal);
   if (d.signal?.aborted) throw d.signal.reason;
-  const st = run.observer.steady();
+  const st = run.steady();
   const meets = (a: number) => (h.probes.op === '>=' ? a >= h.probes.percent : a > h.probes.percent);
   const probeProblems = run.probes.map((p) => ({ p, a: p.windowAvailability(h.window) })).filter((x) => x.a === undefined || !meets(x.a))
     .map((x) => `probe ${x.p.spec.name}: ${x.a === undefined ? 'no attempts' : `${x.a.toFixed(1)}% ok`} (needs ${h.probes.text})`);
@@ -167,12 +204,15 @@ async function faultPhase(run: Run, pf: PlannedFault): Promise<FaultRunResult> {
   const f = pf.faulted;
   run.enter('fault');
   run.faultState = 'injected';
+  run.injectedAtMs = Date.now();
   rec.add({ type: 'fault', action: 'injected', nodes: f.nodes, zones: f.zones, pods: f.pods });
   d.log(`injecting: ${pf.plan.summary}`);
   const mark = eventMarker(run, f.nodes);
   await mark('ChaosFaultInjected', `chaos run ${d.ctx.runId} (${s.name}): ${pf.plan.summary}`);
   const fr = await injectAndRevert(d.ctx, pf, {
     stateDir: d.stateDir, target: d.t.kind, signal: d.signal, afterRevertMs: s.recoveryTimeout + s.settle,
+    // the effect check's answer is part of the timeline (what it expected, what it saw)
+    onVerified: (v) => rec.add({ type: 'note', text: `effect ${v.status}: ${v.detail.join('; ')}` }),
     // node recovery counts from the moment the revert starts
     onReverting: () => { rec.add({ type: 'fault', action: 'reverted', nodes: f.nodes, zones: f.zones, pods: f.pods }); run.faultState = 'reverted'; },
     during: async (_plan, signal) => {
@@ -205,20 +245,25 @@ async function recoveryPhase(run: Run): Promise<void> {
   const { s, d, rec } = run;
   d.log(`recovery: waiting until every workload is healed and every node Ready for ${formatDuration(s.settle)} (at most ${formatDuration(s.recoveryTimeout)})`);
   const t0 = rec.now();
+  const injectedT = rec.events.find((e) => e.type === 'fault' && e.action === 'injected')?.t;
+  if (run.replacements.length) d.log(`recovery: waiting for a replacement of ${run.replacements.map((r) => `${r.replaced} (NodePool ${r.pool})`).join(', ')}`);
   let since: number | undefined;
   while (rec.now() - t0 < s.recoveryTimeout) {
-    if (run.observer.steady().ok) { since ??= rec.now(); if (rec.now() - since >= s.settle) break; } else since = undefined;
+    const replaced = run.replacementsReady(injectedT);
+    if (run.steady().ok && replaced) { since ??= rec.now(); if (rec.now() - since >= s.settle) break; } else since = undefined;
     await sleep(250);
   }
 }
 
-const VERDICTS: Record<number, VerdictName> = { [ExitCode.Ok]: 'pass', [ExitCode.SloBreached]: 'fail', [ExitCode.Aborted]: 'aborted', [ExitCode.Error]: 'error', [ExitCode.RevertIncomplete]: 'revert-failed', [ExitCode.Invalid]: 'invalid' };
+const VERDICTS: Record<number, VerdictName> = { [ExitCode.Ok]: 'pass', [ExitCode.SloBreached]: 'fail', [ExitCode.Aborted]: 'aborted', [ExitCode.Error]: 'error', [ExitCode.RevertIncomplete]: 'revert-failed', [ExitCode.Invalid]: 'invalid', [ExitCode.NotTaken]: 'not-taken' };
 
 /** Judging: the recorded timeline → analysis → SLO verdicts (pure), and the run's verdict. */
 export function judge(res: ScenarioResult, s: Pick<Scenario, 'slos' | 'settle'>): ScenarioResult {
   if (res.fault) {
     res.analysis = analyze(res.timeline, { settleMs: s.settle });
-    res.verdicts = judgeGaps(evaluate(s.slos, res.analysis), res.analysis, s.settle);
+    // a fault that did not take tested nothing: no SLO is judged (exit 6)
+    const missing = res.fault.verification?.status === 'not-taken' ? res.fault.verification.detail.find((l) => l.startsWith('missing: '))?.slice(9) ?? res.fault.verification.detail[0] : undefined;
+    res.verdicts = res.exitCode === ExitCode.NotTaken ? notJudged(s.slos, `the fault did not take effect (${missing ?? res.error ?? 'no effect seen'})`) : judgeGaps(evaluate(s.slos, res.analysis), res.analysis, s.settle);
     if (res.exitCode === ExitCode.Ok && res.verdicts.some((v) => !v.pass)) res.exitCode = ExitCode.SloBreached;
   }
   res.verdict = VERDICTS[res.exitCode] ?? 'error';
@@ -230,7 +275,9 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
   const run = new Run(s, d);
   const { rec } = run;
   const startedAt = new Date().toISOString();
-  const res: ScenarioResult = { scenario: s.name, verdict: 'error', exitCode: ExitCode.Error, startedAt, endedAt: startedAt, seed: d.ctx.seed, runId: d.ctx.runId, verdicts: [], timeline: rec.timeline() };
+  const res: ScenarioResult = { scenario: s.name, verdict: 'error', exitCode: ExitCode.Error, startedAt, endedAt: startedAt, seed: d.ctx.seed, runId: d.ctx.runId, verdicts: [], warnings: [], timeline: rec.timeline() };
+  // effect checks read node conditions from the watch cache
+  d.ctx.nodeCondition = (name) => run.observer.nodes.get(name)?.condition;
   run.startStatus();
   try {
     await observe(run);
@@ -239,6 +286,8 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
     d.log(`plan: ${pf.plan.summary}`);
     for (const l of pf.plan.lines) d.log(`  - ${l}`);
     run.faulted = faultScope(pf.faulted);
+    run.scope = { nodes: pf.faulted.nodes, zones: pf.faulted.zones };
+    run.replacements = (pf.faulted.replaced ?? []).map((r) => ({ replaced: r.node, pool: r.pool }));
     await checkSteadyState(run);
     await recheckBeforeInject({ aws: d.ctx.aws, kube: d.ctx.kube, stateDir: d.stateDir, cluster: d.ctx.guard.cluster, log: d.log, where: whereOf(d.ctx.guard) });
     const fr = await faultPhase(run, pf);
@@ -258,6 +307,11 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
   }
   res.endedAt = new Date().toISOString();
   res.timeline = rec.timeline();
+  res.warnings = [...run.warnings];
+  if (run.replacements.length) {
+    res.replacements = run.replacements;
+    for (const r of run.replacements) if (!r.by) res.warnings.push(`no replacement of ${r.replaced} (NodePool ${r.pool}) was Ready within the recovery timeout`);
+  }
   return judge(res, s);
 }
 
@@ -272,8 +326,9 @@ export async function runWithMocha(s: Scenario, d: RunDeps, reporter = 'spec'): 
     if (!result.fault) throw new HarnessError(r(result.error ?? 'the run did not inject the fault'), result.exitCode as never, result.errorDetails?.map(r));
   });
   for (const name of Object.keys(s.slos)) {
-    suite.addTest(new Mocha.Test(r(name), function () {
+    suite.addTest(new Mocha.Test(r(name), function (this: Mocha.Context) {
       const v = result!.verdicts.find((x) => x.name === name)!;
+      if (!v.judged) this.skip();
       if (!v.pass) throw new Error(r(`${v.objective} — measured ${formatMeasured(v)} (${v.detail})`));
     }));
   }

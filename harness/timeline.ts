@@ -7,7 +7,7 @@ export type TimelineEvent =
   | { t: number; type: 'phase'; phase: PhaseName }
   /** what the fault takes away while in place (its kind's `faulted`): nodes, and optionally zones and pods */
   | { t: number; type: 'fault'; action: 'injected' | 'reverted'; nodes: string[]; zones?: string[]; pods?: string[] }
-  | { t: number; type: 'node'; name: string; zone?: string; ready: boolean }
+  | { t: number; type: 'node'; name: string; zone?: string; ready: boolean; /** the Node object was deleted */ deleted?: boolean }
   | { t: number; type: 'pod'; key: string; workload: string; node?: string; ready: boolean; deleted: boolean; created: number }
   | { t: number; type: 'workload'; workload: string; desired: number }
   | { t: number; type: 'probe'; probe: string; latency: number; ok: boolean; status?: number; error?: string }

@@ -37,7 +37,12 @@ async function resolve(o: ProviderResolveOptions): Promise<ResolvedTarget> {
   const kube = Kube.load({ kubeconfig: labEnv.KUBECONFIG, context: o.context });
   if (!entry.contexts.includes(kube.context)) throw invalid(`kube context "${kube.context}" is not allowed for the lab target (lab.contexts: ${entry.contexts.join(', ')})`);
   const clients = makeClients({ kind: 'lab', region, endpoint: labEnv.AWS_ENDPOINT_URL, credentials: { accessKeyId: labEnv.AWS_ACCESS_KEY_ID, secretAccessKey: labEnv.AWS_SECRET_ACCESS_KEY } });
-  return { kind: 'lab', kube, aws: new Aws(clients), guard: { cluster: labEnv.LAB_CLUSTER_NAME, region, accounts: entry.accounts }, context: kube.context, env: labEnv };
+  const { TIMINGS } = await import('./timing.js');
+  const timing = TIMINGS[labEnv.LAB_TIMING as keyof typeof TIMINGS];
+  return {
+    kind: 'lab', kube, aws: new Aws(clients), guard: { cluster: labEnv.LAB_CLUSTER_NAME, region, accounts: entry.accounts }, context: kube.context, env: labEnv,
+    nodeGracePeriodMs: timing ? timing.nodeMonitorGracePeriodSeconds * 1000 : undefined,
+  };
 }
 
 const lab: TargetProvider = {

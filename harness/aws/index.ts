@@ -85,6 +85,8 @@ export interface InstanceInfo {
   vpcId?: string;
   privateDnsName?: string;
   ownerId?: string;
+  /** EC2 InstanceLifecycle: 'spot' or 'scheduled'; undefined for On-Demand */
+  lifecycle?: string;
   tags: Record<string, string>;
 }
 
@@ -164,7 +166,7 @@ export class Aws {
       const chunk = ids.slice(i, i + 100);
       const r = await this.call('ec2:DescribeInstances', () => this.clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: chunk })));
       for (const res of r.Reservations ?? []) for (const x of res.Instances ?? []) {
-        out.push({ id: x.InstanceId!, state: x.State?.Name ?? 'unknown', zone: x.Placement?.AvailabilityZone ?? '', subnetId: x.SubnetId, vpcId: x.VpcId, privateDnsName: x.PrivateDnsName, ownerId: res.OwnerId, tags: tagMap(x.Tags) });
+        out.push({ id: x.InstanceId!, state: x.State?.Name ?? 'unknown', zone: x.Placement?.AvailabilityZone ?? '', subnetId: x.SubnetId, vpcId: x.VpcId, privateDnsName: x.PrivateDnsName, ownerId: res.OwnerId, lifecycle: x.InstanceLifecycle, tags: tagMap(x.Tags) });
       }
     }
     return out;
@@ -176,7 +178,7 @@ export class Aws {
     do {
       const r = await this.call('ec2:DescribeInstances', () => this.clients.ec2.send(new DescribeInstancesCommand({ Filters: filters({ [`tag:${key}`]: values }), MaxResults: 1000, NextToken: token })));
       for (const res of r.Reservations ?? []) for (const x of res.Instances ?? []) {
-        out.push({ id: x.InstanceId!, state: x.State?.Name ?? 'unknown', zone: x.Placement?.AvailabilityZone ?? '', subnetId: x.SubnetId, vpcId: x.VpcId, privateDnsName: x.PrivateDnsName, ownerId: res.OwnerId, tags: tagMap(x.Tags) });
+        out.push({ id: x.InstanceId!, state: x.State?.Name ?? 'unknown', zone: x.Placement?.AvailabilityZone ?? '', subnetId: x.SubnetId, vpcId: x.VpcId, privateDnsName: x.PrivateDnsName, ownerId: res.OwnerId, lifecycle: x.InstanceLifecycle, tags: tagMap(x.Tags) });
       }
       token = r.NextToken;
     } while (token);

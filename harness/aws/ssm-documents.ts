@@ -5,10 +5,12 @@
 // Installed by `chaos install-documents` (Aws.installDocuments) or by the CloudFormation template
 // examples/iam/chaos-harness.yaml (generated from this data, checked by test/unit/iam-cloudformation.test.ts).
 //
-// The scripts are those harness/faults/daemon-kill.ts killScript/restoreScript produce, with the daemon,
-// the seconds and the timer unit as document parameters ({{ name }}, substituted by SSM after it has
-// validated them), hardened: `set -euo pipefail`, the node-local restore timer is armed BEFORE the daemon
-// is touched and checked to exist (`systemctl is-active TIMER.timer`), and every failure exits non-zero.
+// The daemon, the seconds and the timer unit are document parameters ({{ name }}, substituted by SSM
+// after it has validated them). The scripts run under `set -euo pipefail`; the node-local restore
+// timer is armed BEFORE the daemon is touched and checked to exist (`systemctl is-active TIMER.timer`);
+// every failure exits non-zero; and each script checks its own effect (the unit inactive, the process
+// frozen or gone, kube-proxy's health endpoint silent): exit 86 (NOT_TAKEN_EXIT) when it is not there,
+// which the harness reports as a fault that did not take (exit 6). Success prints `chaos: verified: …`.
 // They assume the agent runs them with bash (Amazon Linux 2 / 2023 EKS AMIs: /bin/sh is bash).
 import { createHash } from 'node:crypto';
 
@@ -18,7 +20,7 @@ export const DAEMONS = ['kubelet', 'kube-proxy', 'containerd', 'docker'] as cons
 export type DaemonName = (typeof DAEMONS)[number];
 
 /** Bumped by hand whenever a document's content changes (it is in each document's description). */
-export const DOCUMENTS_VERSION = 1;
+export const DOCUMENTS_VERSION = 2;
 
 export const DOCUMENT_NAMES = {
   stop: 'ChaosHarness-DaemonStop',
@@ -61,29 +63,45 @@ const executionTimeout: DocumentParameter = {
   type: 'String', description: 'Seconds the script may run before SSM stops it.', allowedPattern: EXECUTION_TIMEOUT_PATTERN, default: '120',
 };
 
-/**
- * kube-proxy is a systemd unit on some AMIs and a DaemonSet container (the EKS add-on) on others; as a
- * container it cannot be kept down (kubelet restarts it), so it is stopped once and the script ends.
- */
-const kubeProxyContainerBranch = [
-  'if [ "{{ daemon }}" = kube-proxy ] && ! systemctl status kube-proxy >/dev/null 2>&1; then',
-  '  if command -v crictl >/dev/null 2>&1 && [ -n "$(crictl ps --name kube-proxy -q 2>/dev/null)" ]; then',
-  '    for c in $(crictl ps --name kube-proxy -q); do crictl stop "$c"; done',
-  '    echo "chaos: kube-proxy runs as a DaemonSet container here; stopped it, kubelet restarts it (it cannot be kept down for the duration)"',
-  '    exit 0',
-  '  fi',
-  '  echo "chaos: kube-proxy is neither a systemd unit nor a running container on this node" >&2',
-  '  exit 3',
-  'fi',
+/** SSM on Bottlerocket runs in the control container: no host systemd (the plan refuses those nodes; this is the backstop). */
+const requireSystemd = [
+  'if ! command -v systemctl >/dev/null 2>&1; then echo "chaos: no systemctl here, so no host systemd (Bottlerocket runs SSM in its control container); nothing was touched" >&2; exit 3; fi',
 ];
 
+/**
+ * kube-proxy on EKS is the kube-proxy add-on's DaemonSet container, not a systemd unit (on AMIs
+ * where it is a unit, the unit path below serves). kubelet restarts a killed container within
+ * seconds, so `stop` freezes the process with SIGSTOP instead (kubelet does not restart a stopped
+ * process) after arming a node-local SIGCONT timer, and checks the effect: the process is in state T
+ * and its health endpoint (healthzBindAddress, 0.0.0.0:10256 in the add-on's config) stops answering.
+ * `systemctl status`: 0 active, 3 inactive (a unit that exists); 4 or anything else: no such unit.
+ */
+const kubeProxyIsContainer = [
+  'kp_rc=0; if [ "{{ daemon }}" = kube-proxy ]; then systemctl status kube-proxy >/dev/null 2>&1 || kp_rc=$?; fi',
+  'kp_container=0; if [ "{{ daemon }}" = kube-proxy ] && [ "$kp_rc" != 0 ] && [ "$kp_rc" != 3 ]; then kp_container=1; fi',
+];
+const KUBE_PROXY_HEALTHZ = 'http://127.0.0.1:10256/healthz';
+const healthzAnswers = `curl -fsS -m 2 -o /dev/null ${KUBE_PROXY_HEALTHZ} >/dev/null 2>&1`;
+const kubeProxyPid = 'pid=$(pgrep -o -x kube-proxy) || { echo "chaos: kube-proxy is neither a systemd unit nor a running process on this node" >&2; exit 3; }';
+
 /** Arms the node-local timer that starts the daemon again even if the harness dies, and checks it is there. */
-const armTimer = [
-  'systemd-run --on-active={{ seconds }}s --unit={{ timer }} systemctl start {{ daemon }}',
+const armTimer = (command: string) => [
+  `systemd-run --on-active={{ seconds }}s --unit={{ timer }} ${command}`,
   'if ! systemctl is-active --quiet {{ timer }}.timer; then',
   '  echo "chaos: the restore timer {{ timer }}.timer is not active after arming it; {{ daemon }} was not touched" >&2',
   '  exit 4',
   'fi',
+];
+
+/** Exit code of a script whose fault did not take effect (the harness: verdict not-taken, exit 6); not one systemctl, pgrep or kill use. */
+export const NOT_TAKEN_EXIT = 86;
+/** How a script's stdout says it checked its own effect. */
+export const VERIFIED_MARK = 'chaos: verified: ';
+
+/** After SIGKILL: the pid is gone (or a zombie) within a second, else the kill did not take. */
+const killedCheck = [
+  'st=x; for _ in 1 2 3 4 5; do st=$(ps -o stat= -p "$pid" 2>/dev/null || true); case "$st" in ""|Z*) break;; esac; sleep 0.2; done',
+  `case "$st" in ""|Z*) ;; *) echo "chaos: {{ daemon }} (pid $pid) still runs after SIGKILL (state $st): the fault did not take" >&2; exit ${NOT_TAKEN_EXIT};; esac`,
 ];
 
 function content(description: string, parameters: Record<string, DocumentParameter>, step: string, runCommand: string[]): CommandDocumentContent {
@@ -107,29 +125,54 @@ function doc(name: DocumentName, c: CommandDocumentContent): HarnessDocument {
 }
 
 export const HARNESS_DOCUMENTS: readonly HarnessDocument[] = [
-  doc(DOCUMENT_NAMES.stop, content('arm a node-local restore timer, then `systemctl stop` the daemon', faultParams, 'stopDaemon', [
+  doc(DOCUMENT_NAMES.stop, content('arm a node-local restore timer, then `systemctl stop` the daemon (kube-proxy as a container: freeze it with SIGSTOP), and check the effect', faultParams, 'stopDaemon', [
     'set -euo pipefail',
-    ...kubeProxyContainerBranch,
-    ...armTimer,
+    ...requireSystemd,
+    ...kubeProxyIsContainer,
+    'if [ "$kp_container" = 1 ]; then',
+    `  ${kubeProxyPid}`,
+    ...armTimer('pkill -CONT -x kube-proxy').map((l) => `  ${l}`),
+    '  kill -STOP "$pid"',
+    '  st=$(ps -o stat= -p "$pid" 2>/dev/null || true)',
+    `  case "$st" in T*) ;; *) echo "chaos: kube-proxy (pid $pid) is not stopped after SIGSTOP (state \${st:-gone}): the fault did not take" >&2; exit ${NOT_TAKEN_EXIT};; esac`,
+    `  if ${healthzAnswers}; then echo "chaos: kube-proxy's health endpoint ${KUBE_PROXY_HEALTHZ} still answers after SIGSTOP: the fault did not take" >&2; exit ${NOT_TAKEN_EXIT}; fi`,
+    `  echo "${VERIFIED_MARK}kube-proxy (pid $pid, the DaemonSet's container) is frozen (state $st) and ${KUBE_PROXY_HEALTHZ} does not answer; node-local timer {{ timer }} sends SIGCONT in {{ seconds }}s"`,
+    '  exit 0',
+    'fi',
+    ...armTimer('systemctl start {{ daemon }}'),
     'systemctl stop {{ daemon }}',
-    'echo "chaos: {{ daemon }} stopped; node-local timer {{ timer }} starts it in {{ seconds }}s"',
+    `if systemctl is-active --quiet {{ daemon }}; then echo "chaos: {{ daemon }} is still active after systemctl stop: the fault did not take" >&2; exit ${NOT_TAKEN_EXIT}; fi`,
+    `echo "${VERIFIED_MARK}{{ daemon }} is inactive after systemctl stop; node-local timer {{ timer }} starts it in {{ seconds }}s"`,
   ])),
-  doc(DOCUMENT_NAMES.kill, content('arm a node-local restore timer, then SIGKILL the daemon (systemd\'s Restart= policy decides when it returns)', faultParams, 'killDaemon', [
+  doc(DOCUMENT_NAMES.kill, content('arm a node-local restore timer, then SIGKILL the daemon (systemd\'s Restart= policy, or kubelet for the kube-proxy container, decides when it returns), and check it died', faultParams, 'killDaemon', [
     'set -euo pipefail',
-    ...kubeProxyContainerBranch,
-    ...armTimer,
+    ...requireSystemd,
+    ...kubeProxyIsContainer,
+    'if [ "$kp_container" = 1 ]; then',
+    `  ${kubeProxyPid}`,
+    '  kill -9 "$pid"',
+    ...killedCheck.map((l) => `  ${l}`),
+    `  echo "${VERIFIED_MARK}kube-proxy (pid $pid, the DaemonSet's container) killed with SIGKILL; kubelet restarts the container (its restart back-off decides when)"`,
+    '  exit 0',
+    'fi',
+    ...armTimer('systemctl start {{ daemon }}'),
     // the docker unit's process is dockerd: `pgrep -x docker` would find the docker CLI, not the daemon
     'proc={{ daemon }}; if [ "$proc" = docker ]; then proc=dockerd; fi',
-    'pid=$(pgrep -x "$proc") || { echo "chaos: {{ daemon }} is not running (no $proc process)" >&2; exit 3; }',
-    'kill -9 $pid',
-    'echo "chaos: {{ daemon }} (pid $pid) killed with SIGKILL; systemd\'s Restart= policy decides; timer {{ timer }} starts it in {{ seconds }}s at the latest"',
+    'pid=$(pgrep -o -x "$proc") || { echo "chaos: {{ daemon }} is not running (no $proc process)" >&2; exit 3; }',
+    'kill -9 "$pid"',
+    ...killedCheck,
+    `echo "${VERIFIED_MARK}{{ daemon }} (pid $pid) killed with SIGKILL; systemd's Restart= policy decides; timer {{ timer }} starts it in {{ seconds }}s at the latest"`,
   ])),
-  doc(DOCUMENT_NAMES.restore, content('start the daemon again and check it is active', { daemon: daemonParam }, 'restoreDaemon', [
+  doc(DOCUMENT_NAMES.restore, content('start the daemon again (kube-proxy as a container: SIGCONT) and check it is back', { daemon: daemonParam }, 'restoreDaemon', [
     'set -euo pipefail',
-    'if [ "{{ daemon }}" = kube-proxy ]; then',
-    // systemctl status: 0 active, 3 inactive (a unit that exists), anything else: no such unit here.
-    '  rc=0; systemctl status kube-proxy >/dev/null 2>&1 || rc=$?',
-    '  if [ "$rc" != 0 ] && [ "$rc" != 3 ]; then echo "chaos: kube-proxy is not a systemd unit on this node (a DaemonSet container: kubelet restarts it)"; exit 0; fi',
+    ...requireSystemd,
+    ...kubeProxyIsContainer,
+    'if [ "$kp_container" = 1 ]; then',
+    '  pkill -CONT -x kube-proxy || true',
+    // a killed container comes back when kubelet restarts it: wait for its health endpoint
+    `  for _ in $(seq 1 30); do if ${healthzAnswers}; then echo "chaos: kube-proxy restored: ${KUBE_PROXY_HEALTHZ} answers"; exit 0; fi; sleep 1; done`,
+    `  echo "chaos: kube-proxy's health endpoint ${KUBE_PROXY_HEALTHZ} does not answer 30 s after SIGCONT" >&2`,
+    '  exit 6',
     'fi',
     'systemctl start {{ daemon }}',
     'systemctl is-active {{ daemon }}',

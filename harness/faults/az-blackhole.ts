@@ -13,6 +13,7 @@ import { MANAGED_BY, TAG, type FaultContext, type Plan, type RevertContext, type
 import { AZ_BLACKHOLE, AZ_BLACKHOLE_REQUESTS } from '../iam/statements.js';
 import { defineFaultKind, type SweepResult } from './kind.js';
 import { durationField, durationFlag } from './schema.js';
+import { MISSING, nodesReach, verification } from './effects.js';
 import { shellQuote } from '../shell.js';
 
 export const SWAP_CONCURRENCY = 8;
@@ -164,6 +165,19 @@ export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources
     await Promise.all(r.subnets.map((s) => limit(() => j.step('acl.swap', { ...s, blackholeAclId: aclId },
       () => ctx.aws.replaceNetworkAclAssociation(s.associationId, aclId), (n) => ({ newAssociationId: n })))));
     ctx.log(`${r.subnets.length} subnet(s) of ${r.zone} are on black-hole ACL ${aclId}`);
+  },
+
+  /** Every chosen subnet is associated with the black-hole ACL (EC2 says so), and the zone's nodes lose their heartbeat. */
+  async verify(ctx, plan, j) {
+    const r = plan.resources;
+    const aclId = j.doneFor('acl.create')[0]?.data.aclId as string | undefined;
+    const acl = aclId ? (await ctx.aws.describeNetworkAcls({}, [aclId]))[0] : undefined;
+    const on = new Set(acl?.associations.map((a) => a.subnetId) ?? []);
+    const assoc = {
+      ok: !!acl && r.subnets.every((s) => on.has(s.subnetId)),
+      lines: r.subnets.map((s) => (on.has(s.subnetId) ? `subnet ${s.subnetId}: associated with black-hole ACL ${aclId}` : `${MISSING}subnet ${s.subnetId}: not associated with the black-hole ACL ${aclId ?? '(not created)'}`)),
+    };
+    return verification([assoc, await nodesReach(ctx, r.nodes.map((n) => n.name), 'unknown')]);
   },
 
   faulted: (plan) => ({ nodes: plan.resources.nodes.map((n) => n.name), zones: [plan.resources.zone], pods: [] }),

@@ -6,15 +6,17 @@
 // explicitly too.
 import { z } from 'zod';
 import { formatDuration } from '../duration.js';
-import { HarnessError, ExitCode, invalid } from '../exit-codes.js';
+import { HarnessError, ExitCode, FaultNotTaken, invalid } from '../exit-codes.js';
 import type { Journal } from '../journal.js';
-import { chooseNodes, verifyInstances, workloadHosts, type TargetNode } from './targets.js';
+import { chooseNodes, describeNode, verifyInstances, workloadHosts, type TargetNode } from './targets.js';
+import { BOTTLEROCKET_WHY } from './node-kinds.js';
+import { nodesReach, verification } from './effects.js';
 import { until, type RevertContext, type RevertReport } from './types.js';
 import { DAEMON_KILL, DAEMON_KILL_REQUESTS } from '../iam/statements.js';
 import { defineFaultKind, type SweepResult } from './kind.js';
 import { durationField, durationFlag, selectionFields, selectionFlags } from './schema.js';
 import type { Aws } from '../aws/index.js';
-import { daemonFaultCall, daemonRestoreCall, DOCUMENT_NAMES, restoreFixCommand } from '../aws/ssm-documents.js';
+import { daemonFaultCall, daemonRestoreCall, DOCUMENT_NAMES, NOT_TAKEN_EXIT, restoreFixCommand, VERIFIED_MARK } from '../aws/ssm-documents.js';
 
 export const DAEMONS = ['kubelet', 'kube-proxy', 'containerd', 'docker'] as const;
 export const DaemonKillSpec = z.object({
@@ -52,6 +54,11 @@ export async function runOnInstances(aws: Aws, ids: string[], call: { documentNa
   return out;
 }
 
+/** The script's own check of its effect (its `chaos: verified:` line), if it printed one. */
+export function verifiedLine(stdout: string): string | undefined {
+  return stdout.split('\n').find((l) => l.startsWith(VERIFIED_MARK))?.slice(VERIFIED_MARK.length).trim();
+}
+
 export interface DaemonKillResources { nodes: TargetNode[]; daemons: Record<string, string>; mode: DaemonKillSpec['mode'] }
 
 /** `runtime` (or a runtime name) resolves per node from what the node reports. */
@@ -66,12 +73,27 @@ function daemonFor(spec: DaemonKillSpec, n: TargetNode): string {
   return want;
 }
 
+/** How the fault acts on this node, for the plan (amazon-eks-ami's units: templates/al2023, templates/al2). */
+export function howItActs(daemon: string, mode: DaemonKillSpec['mode'], n: TargetNode): string {
+  if (daemon === 'kube-proxy') {
+    return mode === 'stop'
+      ? 'freeze kube-proxy with SIGSTOP (the kube-proxy DaemonSet\'s container: kubelet would restart a killed one, not a stopped one; a node-local timer sends SIGCONT); checked: process state T, 127.0.0.1:10256/healthz silent'
+      : 'SIGKILL kube-proxy (the DaemonSet\'s container): kubelet restarts it after its back-off';
+  }
+  const unit = daemon === 'kubelet'
+    ? 'kubelet.service (Restart=on-failure: down until started) → the heartbeat stops, Ready=Unknown after the grace period; pods keep running'
+    : daemon === 'containerd'
+      ? 'containerd.service (KillMode=process: running containers keep serving) → kubelet reports the runtime down, Ready=False'
+      : `docker.service (${n.kind.os === 'al2' ? 'kubelet Requires=docker: kubelet stops with it' : 'the runtime'}) → NotReady`;
+  return `${mode === 'stop' ? 'systemctl stop' : 'SIGKILL'} ${unit}`;
+}
+
 export const daemonKill = defineFaultKind<DaemonKillSpec, DaemonKillResources>({
   kind: 'daemon-kill',
   doc: {
     summary: 'stop (or SIGKILL) kubelet, kube-proxy or the container runtime on chosen nodes through SSM, with a node-local restart timer',
     fields: '`daemon: kubelet | kube-proxy | containerd | docker | runtime`, `mode: stop | kill`, `count`/`percent`, `selector`, `nodeGroup`, `zone`, `duration`',
-    effect: 'kubelet: heartbeat stops, pods keep running · kube-proxy: the node routes by a frozen view · runtime: NotReady, pods on it reset connections',
+    effect: 'kubelet: heartbeat stops, pods keep running · kube-proxy (frozen: SIGSTOP): the node routes by a frozen view · runtime: NotReady · never on Bottlerocket · verified: the node script checks its own effect, then Ready=Unknown (kubelet) / not Ready (runtime)',
   },
   schema: DaemonKillSpec,
   flags: [
@@ -84,7 +106,8 @@ export const daemonKill = defineFaultKind<DaemonKillSpec, DaemonKillResources>({
   rbac: [{ scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
 
   async plan(ctx, spec) {
-    const r = await chooseNodes(ctx.kube, spec, ctx.limits, ctx.seed, ctx.workloads ? await workloadHosts(ctx.kube, ctx.workloads) : undefined, ctx.selfNode);
+    const r = await chooseNodes(ctx.kube, spec, ctx.limits, ctx.seed, ctx.workloads ? await workloadHosts(ctx.kube, ctx.workloads) : undefined, ctx.selfNode,
+      (n) => (n.kind.os === 'bottlerocket' ? BOTTLEROCKET_WHY : undefined), 'daemon-kill');
     const ids = r.chosen.map((n) => n.instanceId);
     await verifyInstances(ctx.aws, ids, ctx.guard);
     const daemons = new Map<string, string>();
@@ -97,7 +120,8 @@ export const daemonKill = defineFaultKind<DaemonKillSpec, DaemonKillResources>({
     const offline = ids.filter((id) => ping.get(id) !== 'Online');
     if (offline.length) throw invalid(`daemon-kill: SSM does not show these instances Online: ${offline.map((id) => `${id} (${ping.get(id) ?? 'not registered'})`).join(', ')}`);
     const secs = Math.ceil(spec.duration / 1000);
-    const lines = r.chosen.map((n) => `${spec.mode === 'stop' ? 'systemctl stop' : 'SIGKILL'} ${daemons.get(n.instanceId)} on ${n.instanceId} (node ${n.name}, ${n.zone}) via SSM document ${spec.mode === 'stop' ? DOCUMENT_NAMES.stop : DOCUMENT_NAMES.kill}`);
+    const lines = r.chosen.map((n) => `${describeNode(n)}: ${howItActs(daemons.get(n.instanceId)!, spec.mode, n)}; via SSM document ${spec.mode === 'stop' ? DOCUMENT_NAMES.stop : DOCUMENT_NAMES.kill}`);
+    for (const x of r.skipped) lines.push(`skipped ${x.node.name}: ${x.why}`);
     lines.push(`each node first arms a local timer (systemd-run --on-active=${secs}s --unit=${timerUnit('<daemon>', ctx.runId)}) that starts the daemon again even if the harness dies`);
     lines.push(spec.mode === 'stop' ? `hold ${formatDuration(spec.duration)}, then systemctl start through SSM` : `systemd's Restart= policy decides when it comes back; revert starts it after ${formatDuration(spec.duration)} at the latest`);
     lines.push(`seed ${r.seed}: ${r.chosen.length} of ${r.matching.length} matching Ready nodes${ctx.workloads ? ' running the scenario\'s workloads' : ''}`);
@@ -131,7 +155,12 @@ export const daemonKill = defineFaultKind<DaemonKillSpec, DaemonKillResources>({
       const call = daemonFaultCall(daemon, mode, secs, timer);
       const results = await j.step('ssm.kill', { instanceIds: ids, daemon, mode, timer, seconds: secs },
         () => runOnInstances(ctx.aws, ids, call, `chaos ${ctx.runId} ${mode} ${daemon}`, 120_000),
-        (rs) => ({ results: rs.map((x) => ({ instanceId: x.instanceId, status: x.status, responseCode: x.responseCode })) }));
+        (rs) => ({ results: rs.map((x) => ({ instanceId: x.instanceId, status: x.status, responseCode: x.responseCode, verified: verifiedLine(x.stdout) })) }));
+      const notTaken = results.filter((x) => x.responseCode === NOT_TAKEN_EXIT);
+      if (notTaken.length) {
+        throw new FaultNotTaken(`daemon-kill: ${daemon} on ${notTaken.length} instance(s): the node script saw no effect`,
+          notTaken.map((x) => `missing: ${x.instanceId}: ${x.stderr.trim() || x.stdout.trim() || '(no output)'}`));
+      }
       const failed = results.filter((x) => x.status !== 'Success');
       if (failed.length) {
         throw new HarnessError(`daemon-kill: the SSM command failed on ${failed.length} instance(s)`, ExitCode.Error,
@@ -139,6 +168,25 @@ export const daemonKill = defineFaultKind<DaemonKillSpec, DaemonKillResources>({
       }
       for (const x of results) ctx.log(`${x.instanceId}: ${x.stdout.trim()}`);
     }
+  },
+
+  /**
+   * The node scripts checked their own effect (a `chaos: verified:` line each); then Kubernetes:
+   * kubelet stopped → Ready=Unknown within the grace period; a runtime stopped → not Ready.
+   */
+  async verify(ctx, plan, j) {
+    const { nodes, daemons, mode } = plan.resources;
+    const seen = new Map<string, string>();
+    for (const e of j.doneFor('ssm.kill')) for (const x of (e.data.results as Array<{ instanceId: string; verified?: string }>) ?? []) if (x.verified) seen.set(x.instanceId, x.verified);
+    const script = { ok: nodes.every((n) => seen.has(n.instanceId)), lines: nodes.map((n) => (seen.has(n.instanceId) ? `${n.name}: ${seen.get(n.instanceId)}` : `missing: ${n.name}: the node script reported no verified effect`)) };
+    const checks = [script];
+    if (mode === 'stop') {
+      const kubelet = nodes.filter((n) => daemons[n.instanceId] === 'kubelet').map((n) => n.name);
+      const runtime = nodes.filter((n) => daemons[n.instanceId] === 'containerd' || daemons[n.instanceId] === 'docker').map((n) => n.name);
+      if (kubelet.length) checks.push(await nodesReach(ctx, kubelet, 'unknown'));
+      if (runtime.length) checks.push(await nodesReach(ctx, runtime, 'not-ready'));
+    }
+    return verification(checks);
   },
 
   faulted: (plan) => ({ nodes: plan.resources.nodes.map((n) => n.name), zones: [], pods: [] }),

@@ -1,9 +1,10 @@
 // The run of one fault, whatever its kind: plan → (sweep check) → journal → inject → verify → hold →
 // revert in `finally`, also on SIGINT/SIGTERM (a second Ctrl-C is reported, not obeyed, until reverted).
-import { ExitCode, HarnessError, invalid } from '../exit-codes.js';
+import { ExitCode, FaultNotTaken, HarnessError, invalid } from '../exit-codes.js';
 import { Journal } from '../journal.js';
 import { explainAwsError } from '../aws/errors.js';
 import { faults, type AnyFaultKind, type FaultRegistry } from './registry.js';
+import { MISSING } from './effects.js';
 import { NOT_CHECKED, type Faulted, type Verification } from './kind.js';
 import { sleep, type FaultContext, type Leftover, type Plan, type RevertContext, type RevertReport } from './types.js';
 
@@ -118,6 +119,8 @@ export interface FaultRunOptions {
   onReverting?: () => void;
   /** how long the caller waits after the revert (recovery), for the expiry tag */
   afterRevertMs?: number;
+  /** called when the kind's effect check has an answer */
+  onVerified?: (v: Verification) => void;
 }
 
 /** What a revert may take at most (passes, instances leaving `stopping`, starting): part of the expiry. */
@@ -142,9 +145,25 @@ export async function injectAndRevert(ctx: FaultContext, pf: PlannedFault, o: Fa
     res.injectedAt = new Date(now).toISOString();
     // computed here, not when the run was prepared: the steady state and the plan took time
     ctx.expiresAt = expiryAt(now, plan.durationMs, o.afterRevertMs);
-    await kind.inject(ctx, plan, j);
-    if (kind.verify) res.verification = await kind.verify(ctx, plan);
+    try {
+      await kind.inject(ctx, plan, j);
+    } catch (err) {
+      // a node script that checked its own effect and did not see it: the fault did not take
+      if (err instanceof FaultNotTaken) res.verification = { status: 'not-taken', detail: [err.message, ...err.details] };
+      throw err;
+    }
+    // the effect check runs beside the hold: a fault that did not take ends the hold early
+    const checked = (kind.verify ? kind.verify(ctx, plan, j) : Promise.resolve(NOT_CHECKED))
+      .catch((err: unknown): Verification => ({ status: 'not-checked', detail: [`the effect check failed: ${(err as Error).message}`] }))
+      .then((v) => {
+        res.verification = v;
+        o.onVerified?.(v);
+        if (v.status === 'not-taken') abort.abort(new FaultNotTaken(`the fault did not take effect: ${(v.detail.find((l) => l.startsWith(MISSING)) ?? v.detail[0] ?? 'no effect seen').replace(MISSING, '')}`, v.detail));
+        else ctx.log(`effect ${v.status}: ${v.detail.join('; ')}`);
+      });
     await (o.during ? o.during(plan, abort.signal) : sleep(plan.durationMs, abort.signal));
+    // the verdict needs the check: the hold ends, the check may still be within its bound
+    await checked;
     if (abort.signal.aborted) throw abort.signal.reason ?? new HarnessError('aborted', ExitCode.Aborted);
   } catch (err) {
     res.error = err as Error;

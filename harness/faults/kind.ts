@@ -26,7 +26,11 @@ export interface FaultFlag {
 }
 
 /** What "faulted" means for judging: pods on these nodes, in these zones, or these pods are not healthy while the fault is in place. */
-export interface Faulted { nodes: string[]; zones: string[]; pods: string[] }
+export interface Faulted {
+  nodes: string[]; zones: string[]; pods: string[];
+  /** nodes the fault expects to be replaced, not to come back (Karpenter): recovery waits for a new Ready Node of the pool */
+  replaced?: Array<{ node: string; pool: string }>;
+}
 
 /** The outcome of `verify`: did the fault take effect? */
 export interface Verification {
@@ -72,8 +76,12 @@ export interface FaultKind<S extends { kind: string; duration: number } = { kind
   checkPermissions(ctx: FaultContext, plan: Plan<R>): Promise<string[]>;
   /** make the change, journaling intent before each step */
   inject(ctx: FaultContext, plan: Plan<R>, j: Journal): Promise<void>;
-  /** did it take effect? (default: not checked) */
-  verify?(ctx: FaultContext, plan: Plan<R>): Promise<Verification>;
+  /**
+   * Did it take effect? Runs right after `inject`, beside the hold, and waits (bounded) for the
+   * expected effect; "not-taken" ends the hold, reverts, and the run exits 6. The journal holds what
+   * inject saw (e.g. the node scripts' own checks). Default: not checked.
+   */
+  verify?(ctx: FaultContext, plan: Plan<R>, j: Journal): Promise<Verification>;
   /** undo what the journal says was (or may have been) done; idempotent; journal alone, after a crash too */
   revert(ctx: RevertContext, j: Journal): Promise<RevertReport>;
   /** what `recover` finds by tags without a journal (and reverts when ctx.act) */

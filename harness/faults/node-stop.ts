@@ -3,7 +3,12 @@
 // instance, and says which in the plan.
 import { z } from 'zod';
 import { formatDuration } from '../duration.js';
-import { chooseNodes, verifyInstances, workloadHosts, type TargetNode } from './targets.js';
+import { chooseNodes, describeNode, verifyInstances, workloadHosts, type Eligibility, type TargetNode } from './targets.js';
+import { KARPENTER_WHY, SPOT_LABELS, SPOT_WHY } from './node-kinds.js';
+import { parseLabelSelector } from '../selector.js';
+import { invalid } from '../exit-codes.js';
+import { MISSING, nodeEffectBoundMs, nodesReach, verification, waitForEffect } from './effects.js';
+import { formatMs } from '../duration.js';
 import { TAG, until, type RevertContext, type RevertReport } from './types.js';
 import type { Journal } from '../journal.js';
 import { NODE_STOP, NODE_STOP_REQUESTS } from '../iam/statements.js';
@@ -19,36 +24,65 @@ export const NodeStopSpec = z.object({
   duration: durationField(),
   /** Auto Scaling: `suspend` HealthCheck/ReplaceUnhealthy for the duration, or `expect-replacement` */
   asg: z.enum(['suspend', 'expect-replacement']).default('suspend'),
+  /**
+   * Karpenter nodes: `refuse` (never chosen: Karpenter drains and replaces a stopped instance, the
+   * node never returns) or `expect-replacement` (chosen; the run judges the replacement Node)
+   */
+  karpenter: z.enum(['refuse', 'expect-replacement']).default('refuse'),
 }).strict();
 export type NodeStopSpec = z.output<typeof NodeStopSpec>;
 
-export interface NodeStopResources { nodes: TargetNode[]; asg: Record<string, string>; asgMode: NodeStopSpec['asg'] }
+export interface NodeStopResources {
+  nodes: TargetNode[]; asg: Record<string, string>; asgMode: NodeStopSpec['asg'];
+  /** chosen Karpenter nodes (karpenter: expect-replacement): node name → NodePool; the run waits for a replacement */
+  karpenter?: Record<string, string>;
+}
+
+/** Spot never; Karpenter only when the scenario expects the replacement. */
+export function nodeStopEligibility(spec: Pick<NodeStopSpec, 'karpenter'>): Eligibility {
+  return (n) => (n.kind.spot ? SPOT_WHY : n.kind.provisioner === 'karpenter' && spec.karpenter !== 'expect-replacement' ? KARPENTER_WHY : undefined);
+}
+
+/** A selector that asks for Spot capacity by its label (exit 2: Spot instances cannot be stopped). */
+export function asksForSpot(selector: string | undefined): string | undefined {
+  const reqs = selector ? parseLabelSelector(selector) ?? [] : [];
+  const r = reqs.find((x) => x.key in SPOT_LABELS && (x.op === '=' || x.op === 'in') && x.values.some((v) => v.toLowerCase() === 'spot'));
+  return r ? `${r.key}${r.op === '=' ? '=' : ' in '}${r.values.join(',')}` : undefined;
+}
 
 export const nodeStop = defineFaultKind<NodeStopSpec, NodeStopResources>({
   kind: 'node-stop',
   doc: {
     summary: 'stop EC2 instances of chosen nodes for `duration`, then start them',
-    fields: '`count`/`percent`, `selector`, `nodeGroup`, `zone`, `duration`, `asg: suspend | expect-replacement`',
-    effect: 'heartbeat stops → NotReady → taint → eviction → replacement; Auto Scaling health checks suspended (or a replacement expected)',
+    fields: '`count`/`percent`, `selector`, `nodeGroup`, `zone`, `duration`, `asg: suspend | expect-replacement`, `karpenter: refuse | expect-replacement`',
+    effect: 'heartbeat stops → NotReady → taint → eviction; Auto Scaling health checks suspended (or a replacement expected); never Spot; Karpenter nodes only with a replacement expected · verified: instance stopped, Node not Ready',
   },
   schema: NodeStopSpec,
   flags: [...selectionFlags, durationFlag,
-    { field: 'asg', flag: '--asg <mode>', help: 'suspend Auto Scaling health checks, or expect a replacement', choices: ['suspend', 'expect-replacement'] }],
+    { field: 'asg', flag: '--asg <mode>', help: 'suspend Auto Scaling health checks, or expect a replacement', choices: ['suspend', 'expect-replacement'] },
+    { field: 'karpenter', flag: '--karpenter <mode>', help: 'Karpenter nodes: refuse them, or stop one and expect its replacement', choices: ['refuse', 'expect-replacement'] }],
   iam: NODE_STOP,
   iamRequests: NODE_STOP_REQUESTS,
   rbac: [{ scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
 
   async plan(ctx, spec) {
-    const r = await chooseNodes(ctx.kube, spec, ctx.limits, ctx.seed, ctx.workloads ? await workloadHosts(ctx.kube, ctx.workloads) : undefined, ctx.selfNode);
+    const spot = asksForSpot(spec.selector);
+    if (spot) throw invalid(`node-stop: the selector asks for Spot capacity (${spot}); ${SPOT_WHY}`, ['select On-Demand nodes (e.g. eks.amazonaws.com/capacityType=ON_DEMAND), or use az-blackhole / daemon-kill on Spot nodes']);
+    const r = await chooseNodes(ctx.kube, spec, ctx.limits, ctx.seed, ctx.workloads ? await workloadHosts(ctx.kube, ctx.workloads) : undefined, ctx.selfNode, nodeStopEligibility(spec), 'node-stop');
     const ids = r.chosen.map((n) => n.instanceId);
     const instances = await verifyInstances(ctx.aws, ids, ctx.guard);
     for (const [id, i] of instances) if (i.state !== 'running') throw new Error(`instance ${id} is ${i.state}, not running`);
+    // EC2 knows Spot even when the node carries no capacity label
+    const spotIds = [...instances.values()].filter((i) => i.lifecycle === 'spot').map((i) => i.id);
+    if (spotIds.length) throw invalid(`node-stop: EC2 says ${spotIds.join(', ')} ${spotIds.length > 1 ? 'are' : 'is a'} Spot instance${spotIds.length > 1 ? 's' : ''} (InstanceLifecycle=spot) although the node${spotIds.length > 1 ? 's carry' : ' carries'} no Spot label; ${SPOT_WHY}`, ['select other nodes (selector, nodeGroup) or pass another --seed']);
+    const karpenter = Object.fromEntries(r.chosen.filter((n) => n.kind.provisioner === 'karpenter').map((n) => [n.name, n.kind.group ?? '']));
     const asgs = new Map<string, string>();
     for (const i of instances.values()) if (i.tags['aws:autoscaling:groupName']) asgs.set(i.id, i.tags['aws:autoscaling:groupName']);
     const untagged = ids.filter((id) => !asgs.has(id));
     if (untagged.length) for (const [id, g] of await ctx.aws.asgOfInstances(untagged)) asgs.set(id, g);
     const groups = [...new Set(asgs.values())];
-    const lines = r.chosen.map((n) => `stop ${n.instanceId} (node ${n.name}, ${n.zone}${asgs.has(n.instanceId) ? `, Auto Scaling group ${asgs.get(n.instanceId)}` : ''})`);
+    const lines = r.chosen.map((n) => `stop ${describeNode(n)}${asgs.has(n.instanceId) ? `, Auto Scaling group ${asgs.get(n.instanceId)}` : ''}: ${n.kind.provisioner === 'karpenter' ? `Karpenter will drain and terminate it and launch a replacement (karpenter: expect-replacement); the run waits for a new Node of NodePool ${n.kind.group} to be Ready` : 'StopInstances, StartInstances at the revert'}`);
+    for (const x of r.skipped) lines.push(`skipped ${x.node.name}: ${x.why}`);
     lines.push(`hold ${formatDuration(spec.duration)}, then start them and wait for running`);
     if (groups.length) {
       lines.push(spec.asg === 'suspend'
@@ -62,7 +96,7 @@ export const nodeStop = defineFaultKind<NodeStopSpec, NodeStopResources>({
       summary: `stop ${ids.length} instance(s) for ${formatDuration(spec.duration)}`,
       lines,
       durationMs: spec.duration,
-      resources: { nodes: r.chosen, asg: Object.fromEntries(asgs), asgMode: spec.asg },
+      resources: { nodes: r.chosen, asg: Object.fromEntries(asgs), asgMode: spec.asg, ...(Object.keys(karpenter).length ? { karpenter } : {}) },
       calls: [
         ...(suspend ? [{ action: 'autoscaling:SuspendProcesses', resources: groups, when: 'inject' as const }] : []),
         { action: 'ec2:CreateTags', resources: ids, when: 'inject' },
@@ -98,11 +132,29 @@ export const nodeStop = defineFaultKind<NodeStopSpec, NodeStopResources>({
     }
     // Tag first: an instance stopped by the harness can always be found again, journal or not.
     await j.step('instance.tag', { instanceIds: ids, key: TAG.stoppedBy }, () => ctx.aws.createTags(ids, { [TAG.stoppedBy]: ctx.runId, [TAG.expiresAt]: ctx.expiresAt }));
-    await j.step('instance.stop', { instanceIds: ids, asgMode }, () => ctx.aws.stopInstances(ids));
+    await j.step('instance.stop', { instanceIds: ids, asgMode, karpenter: nodes.filter((n) => plan.resources.karpenter?.[n.name] !== undefined).map((n) => n.instanceId) }, () => ctx.aws.stopInstances(ids));
     ctx.log(`stopping ${ids.join(', ')}`);
   },
 
-  faulted: (plan) => ({ nodes: plan.resources.nodes.map((n) => n.name), zones: [], pods: [] }),
+  /** Every instance leaves running for stopped (or, under Karpenter, terminated) and every Node is no longer Ready. */
+  async verify(ctx, plan) {
+    const { nodes, karpenter } = plan.resources;
+    const ok = new Set(['stopped']);
+    const bound = Math.max(nodeEffectBoundMs(ctx), 5 * 60_000);
+    const inst = await Promise.all(nodes.map(async (n) => {
+      const allowed = karpenter?.[n.name] !== undefined ? new Set([...ok, 'shutting-down', 'terminated']) : ok;
+      let state = '';
+      const r = await waitForEffect(bound, async () => { state = (await ctx.aws.describeInstances([n.instanceId]))[0]?.state ?? 'not found'; return allowed.has(state) ? undefined : state; }, 1000);
+      return { ok: r.seen, lines: [r.seen ? `instance ${n.instanceId}: ${state} after ${formatMs(r.afterMs)}` : `${MISSING}instance ${n.instanceId}: still ${r.last} after ${formatMs(r.afterMs)}; expected ${[...allowed].join(' or ')}`] };
+    }));
+    const node = await nodesReach(ctx, nodes.map((n) => n.name), 'not-ready');
+    return verification([...inst, node]);
+  },
+
+  faulted: (plan) => ({
+    nodes: plan.resources.nodes.map((n) => n.name), zones: [], pods: [],
+    ...(plan.resources.karpenter ? { replaced: Object.entries(plan.resources.karpenter).map(([node, pool]) => ({ node, pool })) } : {}),
+  }),
 
   revert: revertNodeStop,
 
@@ -156,6 +208,7 @@ async function revertNodeStop(ctx: RevertContext, j: Journal): Promise<RevertRep
   const stopped = [...new Set(j.intents('instance.stop').flatMap((e) => e.data.instanceIds as string[]))];
   const tagged = [...new Set(j.intents('instance.tag').flatMap((e) => e.data.instanceIds as string[]))];
   const expectReplacement = j.intents('instance.stop').some((e) => e.data.asgMode === 'expect-replacement');
+  const byKarpenter = new Set(j.intents('instance.stop').flatMap((e) => (e.data.karpenter as string[] | undefined) ?? []));
   if (stopped.length) {
     const waitStable = async () => until('instances to leave stopping', 10 * 60_000, async () => {
       const xs = await ctx.aws.describeInstances(stopped);
@@ -165,8 +218,9 @@ async function revertNodeStop(ctx: RevertContext, j: Journal): Promise<RevertRep
     const toStart = infos.filter((i) => i.state === 'stopped').map((i) => i.id);
     for (const i of infos) {
       if (i.state === 'terminated' || i.state === 'shutting-down') {
-        const msg = `${i.id} was ${i.state} (replaced by Auto Scaling)`;
-        if (expectReplacement) report.actions.push(`${msg}, as the scenario expected`);
+        // never started again: a terminated instance cannot be (and Karpenter or the group launched another)
+        const msg = `${i.id} was ${i.state} (replaced by ${byKarpenter.has(i.id) ? 'Karpenter' : 'Auto Scaling'})`;
+        if (expectReplacement || byKarpenter.has(i.id)) report.actions.push(`${msg}, as the scenario expected`);
         else report.actions.push(`${msg}; nothing to start`);
       }
     }

@@ -7,11 +7,18 @@ import { isNodeReady, parseProviderID, type Kube, type V1Node } from '../k8s/ind
 import type { Aws, InstanceInfo } from '../aws/index.js';
 import { NODEGROUP_LABEL, ZONE_LABEL } from '../selector.js';
 import type { Limits } from './schema.js';
+import { describeKind, nodeKindOf, type NodeKind } from './node-kinds.js';
 
 export { NODEGROUP_LABEL, ZONE_LABEL };
 
 export interface Selection { selector?: string; nodeGroup?: string; zone?: string; count?: number; percent?: number }
-export interface TargetNode { name: string; zone: string; instanceId: string; ready: boolean; /** from status.nodeInfo.containerRuntimeVersion */ runtime: string }
+export interface TargetNode {
+  name: string; zone: string; instanceId: string; ready: boolean;
+  /** from status.nodeInfo.containerRuntimeVersion */
+  runtime: string;
+  /** OS image, provisioner, Spot (node-kinds.ts) */
+  kind: NodeKind;
+}
 
 export interface Guard {
   cluster: string;
@@ -48,7 +55,7 @@ export function toTarget(n: V1Node): TargetNode | undefined {
   const ids = parseProviderID(n.spec?.providerID);
   if (!ids) return undefined;
   const runtime = (n.status?.nodeInfo?.containerRuntimeVersion ?? '').split('://')[0] || 'unknown';
-  return { name: n.metadata!.name!, zone: n.metadata?.labels?.[ZONE_LABEL] ?? ids.zone, instanceId: ids.instanceId, ready: isNodeReady(n), runtime };
+  return { name: n.metadata!.name!, zone: n.metadata?.labels?.[ZONE_LABEL] ?? ids.zone, instanceId: ids.instanceId, ready: isNodeReady(n), runtime, kind: nodeKindOf(n) };
 }
 
 export function selectorOf(s: Selection): string | undefined {
@@ -56,7 +63,19 @@ export function selectorOf(s: Selection): string | undefined {
   return parts.length ? parts.join(',') : undefined;
 }
 
-export interface Resolved { all: TargetNode[]; matching: TargetNode[]; chosen: TargetNode[]; seed: number }
+export interface Resolved {
+  all: TargetNode[]; matching: TargetNode[]; chosen: TargetNode[]; seed: number;
+  /** matching Ready nodes the fault cannot act on, and why */
+  skipped: Array<{ node: TargetNode; why: string }>;
+}
+
+/** Why the fault cannot act on this node (undefined: it can): Bottlerocket for daemons, Spot for stops, … */
+export type Eligibility = (n: TargetNode) => string | undefined;
+
+/** `node (i-…, zone): AL2023, managed node group ng`: how the plan names a node. */
+export function describeNode(n: TargetNode): string {
+  return `${n.name} (${n.instanceId}, ${n.zone}; ${describeKind(n.kind)})`;
+}
 
 /** Nodes running at least one (non-terminating) pod of the given workloads. */
 export async function workloadHosts(kube: Kube, workloads: Array<{ namespace: string; selector: string }> | undefined): Promise<Set<string>> {
@@ -70,24 +89,36 @@ export async function workloadHosts(kube: Kube, workloads: Array<{ namespace: st
  * With `hosts` (the nodes running the scenario's workloads), the choice is among matching nodes that
  * run them, so a fault never lands on a node the scenario does not exercise.
  */
-export async function chooseNodes(kube: Kube, s: Selection, limits: Limits, seed: number, hosts?: Set<string>, selfNode?: string): Promise<Resolved> {
+export async function chooseNodes(kube: Kube, s: Selection, limits: Limits, seed: number, hosts?: Set<string>, selfNode?: string, eligible?: Eligibility, fault = 'fault'): Promise<Resolved> {
   if (s.count !== undefined && s.percent !== undefined) throw invalid('fault: give either count or percent, not both');
   const allNodes = await kube.nodes();
   const all = allNodes.map(toTarget).filter((x): x is TargetNode => !!x);
-  const skipped = allNodes.length - all.length;
+  const noProvider = allNodes.length - all.length;
   const sel = selectorOf(s);
   const matchingNodes = sel ? await kube.nodes(sel) : allNodes;
   // the harness's own node is never a candidate: stopping it would stop the revert
   let matching = matchingNodes.map(toTarget).filter((x): x is TargetNode => !!x && x.ready && x.name !== selfNode);
+  const skipped: Resolved['skipped'] = [];
+  if (eligible && matching.length) {
+    const ok = matching.filter((x) => { const why = eligible(x); if (why) skipped.push({ node: x, why }); return !why; });
+    if (!ok.length) {
+      const groups = [...new Set(all.filter((x) => x.ready && !eligible(x)).map((x) => x.kind.group).filter(Boolean))].sort();
+      throw invalid(`${fault}: none of the ${matching.length} matching Ready node(s) can take this fault${sel ? ` (selector "${sel}")` : ''}`, [
+        ...skipped.map((x) => `${describeNode(x.node)}: ${x.why}`),
+        groups.length ? `select nodes it can act on, e.g. nodeGroup: ${groups[0]}${groups.length > 1 ? ` (groups that can: ${groups.join(', ')})` : ''}, or a selector that excludes these` : 'no node of this cluster can take this fault',
+      ]);
+    }
+    matching = ok;
+  }
   if (hosts?.size && matching.some((x) => hosts.has(x.name))) matching = matching.filter((x) => hosts.has(x.name));
   if (!matching.length) {
-    throw invalid(`fault: no Ready node matches ${sel ? `selector "${sel}"` : 'the cluster'}${skipped ? ` (${skipped} nodes have no aws:/// providerID)` : ''}${selfNode && matchingNodes.some((n) => n.metadata?.name === selfNode) ? ` (the harness's own node ${selfNode} is never chosen)` : ''}`);
+    throw invalid(`fault: no Ready node matches ${sel ? `selector "${sel}"` : 'the cluster'}${noProvider ? ` (${noProvider} nodes have no aws:/// providerID)` : ''}${selfNode && matchingNodes.some((n) => n.metadata?.name === selfNode) ? ` (the harness's own node ${selfNode} is never chosen)` : ''}`);
   }
   const n = s.percent !== undefined ? Math.max(1, Math.ceil((matching.length * s.percent) / 100)) : (s.count ?? 1);
   if (n > matching.length) throw invalid(`fault: count ${n} is more than the ${matching.length} matching Ready nodes`);
   const chosen = pick(matching, n, seed);
   checkNodeBlastRadius(chosen, all, limits);
-  return { all, matching, chosen, seed };
+  return { all, matching, chosen, seed, skipped };
 }
 
 export function checkNodeBlastRadius(chosen: TargetNode[], all: TargetNode[], limits: Limits): void {

@@ -42,7 +42,29 @@ export interface FaultContext {
   unknownSelfZone?: 'refuse' | 'allow';
   /** the scenario's workloads, for `zone: auto` */
   workloads?: Array<{ namespace: string; selector: string }>;
+  /**
+   * the control plane's node-monitor-grace-period (how long a silent node stays Ready): a fault's
+   * effect check waits this long plus EFFECT_MARGIN_MS for a node to lose its heartbeat.
+   * Default DEFAULT_NODE_GRACE_MS.
+   */
+  nodeGracePeriodMs?: number;
+  /**
+   * A node's Ready condition from the run's watch cache (the Observer), when a scenario runs; effect
+   * checks read it instead of polling the apiserver. Undefined: they read the Node from the apiserver.
+   */
+  nodeCondition?: (name: string) => NodeCondition | undefined;
 }
+
+/** A node's Ready condition, as an effect check needs it. */
+export interface NodeCondition { status: 'True' | 'False' | 'Unknown' | 'absent'; reason?: string; message?: string }
+
+/**
+ * Kubernetes' default --node-monitor-grace-period since 1.32 (40 s before); EKS does not change it
+ * (https://kubernetes.io/docs/reference/command-line-tools-reference/kube-controller-manager/).
+ */
+export const DEFAULT_NODE_GRACE_MS = 50_000;
+/** beyond the grace period: the node-monitor period, a lease renewal, a busy apiserver */
+export const EFFECT_MARGIN_MS = 30_000;
 
 export interface PlannedCall { action: string; resources: string[]; when: 'inject' | 'revert' | 'check' }
 

@@ -6,6 +6,8 @@ import { ListWatch, type ListResult, type WatchHandlers } from '../k8s/watch.js'
 import type { Recorder } from '../timeline.js';
 import { healthyCounts, NO_FAULT, type FaultScope } from '../slo/health.js';
 import { matchesLabels, selectorOrThrow, ZONE_LABEL } from '../selector.js';
+import { KARPENTER_NODEPOOL_LABEL } from '../faults/node-kinds.js';
+import type { NodeCondition } from '../faults/types.js';
 
 export interface WorkloadRef { namespace: string; selector: string }
 
@@ -46,10 +48,29 @@ async function listPaged<T, S>(page: (cont: string | undefined) => Promise<{ ite
 }
 
 
+const NODE_LABELS_KEPT = [ZONE_LABEL, KARPENTER_NODEPOOL_LABEL];
+
 /** The fields node() reads; the rest of a listed Node is dropped. */
 function slimNode(n: V1Node): V1Node {
-  const zone = n.metadata?.labels?.[ZONE_LABEL];
-  return { metadata: { name: n.metadata?.name, labels: zone === undefined ? undefined : { [ZONE_LABEL]: zone } }, status: { conditions: n.status?.conditions?.filter((c) => c.type === 'Ready') } };
+  const labels = Object.fromEntries(NODE_LABELS_KEPT.flatMap((k) => (n.metadata?.labels?.[k] === undefined ? [] : [[k, n.metadata.labels[k]]])));
+  return {
+    metadata: { name: n.metadata?.name, labels, creationTimestamp: n.metadata?.creationTimestamp, deletionTimestamp: n.metadata?.deletionTimestamp },
+    spec: { unschedulable: n.spec?.unschedulable },
+    status: { conditions: n.status?.conditions?.filter((c) => c.type === 'Ready') },
+  };
+}
+
+/** What the run knows of a node: readiness (and its Ready condition as posted), zone, cordon, deletion. */
+export interface NodeState {
+  ready: boolean;
+  zone?: string;
+  condition: NodeCondition;
+  cordoned: boolean;
+  deleting: boolean;
+  /** Karpenter's NodePool, for judging a replacement */
+  nodePool?: string;
+  /** creationTimestamp, ms epoch */
+  created?: number;
 }
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -74,7 +95,7 @@ function slimPod(p: V1Pod): V1Pod {
 }
 
 export class Observer {
-  readonly nodes = new Map<string, { ready: boolean; zone?: string }>();
+  readonly nodes = new Map<string, NodeState>();
   readonly pods = new Map<string, PodState & { workload: string }>();
   readonly desired = new Map<string, number>();
   private readonly deployments = new Map<string, V1Deployment>();
@@ -119,9 +140,16 @@ export class Observer {
     const ready = !deleted && isNodeReady(n);
     const zone = n.metadata?.labels?.[ZONE_LABEL];
     const prev = this.nodes.get(name);
+    const c = n.status?.conditions?.find((x) => x.type === 'Ready');
+    const created = n.metadata?.creationTimestamp ? new Date(n.metadata.creationTimestamp).getTime() : undefined;
     if (deleted) this.nodes.delete(name);
-    else this.nodes.set(name, { ready, zone });
-    if (!prev || prev.ready !== ready || deleted) this.rec.add({ type: 'node', name, zone, ready });
+    else {
+      this.nodes.set(name, {
+        ready, zone, cordoned: !!n.spec?.unschedulable, deleting: !!n.metadata?.deletionTimestamp, nodePool: n.metadata?.labels?.[KARPENTER_NODEPOOL_LABEL], created,
+        condition: c ? { status: c.status as NodeCondition['status'], reason: c.reason, message: c.message } : { status: 'absent' },
+      });
+    }
+    if (!prev || prev.ready !== ready || deleted) this.rec.add({ type: 'node', name, zone, ready, ...(deleted ? { deleted: true } : {}) });
   }
 
   /** One pod of workload `w` (its key) as a watch delivers it. */
@@ -241,9 +269,26 @@ export class Observer {
     return healthyCounts(Array.from(this.pods, ([key, p]) => ({ ...p, key })), (n) => this.nodes.get(n), faulted, this.workloads.map(workloadKey));
   }
 
-  /** Every workload at its desired replicas on healthy nodes, and every node Ready. */
-  steady(faulted: FaultScope = NO_FAULT): { ok: boolean; why: string[] } {
+  /**
+   * The nodes that matter for the steady state: those running a (live) pod of a watched workload,
+   * plus `extra` (the fault's candidate nodes) and the nodes of `zones`.
+   */
+  nodesThatMatter(extra: Iterable<string> = [], zones: Iterable<string> = []): Set<string> {
+    const out = new Set(extra);
+    for (const p of this.pods.values()) if (p.node && !p.deleted) out.add(p.node);
+    const zs = new Set(zones);
+    if (zs.size) for (const [name, n] of this.nodes) if (n.zone !== undefined && zs.has(n.zone)) out.add(name);
+    return out;
+  }
+
+  /**
+   * Every workload at its desired replicas on healthy nodes, and every node that matters Ready
+   * (`mustBeReady`; default: every node). Other nodes that are not Ready, cordoned or being deleted
+   * (autoscaler churn) are warnings, not failures.
+   */
+  steady(faulted: FaultScope = NO_FAULT, mustBeReady?: ReadonlySet<string>): { ok: boolean; why: string[]; warnings: string[] } {
     const why: string[] = [];
+    const warnings: string[] = [];
     const h = this.healthy(faulted);
     for (const w of this.workloads) {
       const k = workloadKey(w);
@@ -251,10 +296,14 @@ export class Observer {
       if (!want) why.push(`${k}: no Deployment with pods matching the selector`);
       else if ((h.get(k) ?? 0) < want) why.push(`${k}: ${h.get(k) ?? 0}/${want} ready on healthy nodes`);
     }
-    const notReady = [...this.nodes].filter(([, n]) => !n.ready).map(([name]) => name);
+    const matters = (name: string) => !mustBeReady || mustBeReady.has(name);
+    const notReady = [...this.nodes].filter(([name, n]) => !n.ready && matters(name)).map(([name]) => name);
     if (notReady.length) why.push(`nodes not Ready: ${notReady.join(', ')}`);
+    const others = [...this.nodes].filter(([name, n]) => !matters(name) && (!n.ready || n.cordoned || n.deleting))
+      .map(([name, n]) => `${name} (${[!n.ready && 'not Ready', n.cordoned && 'cordoned', n.deleting && 'being deleted'].filter(Boolean).join(', ')})`);
+    if (others.length) warnings.push(`nodes outside the scenario's scope (no watched pod, not a fault candidate): ${others.join(', ')}`);
     // What the cache says is not what the cluster is while a watch cannot reach the apiserver.
     if (this.openGaps.size) why.push(`apiserver unreachable (${[...this.openGaps.keys()].join(', ')}): the cluster state is not known`);
-    return { ok: why.length === 0, why };
+    return { ok: why.length === 0, why, warnings };
   }
 }

@@ -62,8 +62,12 @@ export function reportHtml(r: ReportV1): string {
   const gaps = apiserverOutages(r.gaps).map((o) => ({ start: o.start / 1000, end: o.end === undefined ? null : o.end / 1000 }));
   const data = { fault: { start: inj === undefined ? null : inj / 1000, end: rev === undefined ? null : rev / 1000 }, gaps, probes, cluster };
   const gapNotes = gapLines(r).map((l) => `<p class="gap">⚠ ${esc(l)}</p>`).join('\n');
-  const color = r.verdict === 'pass' ? '#1a7f37' : r.verdict === 'fail' ? '#cf222e' : '#9a6700';
-  const rows = r.slos.map((s) => `<tr class="${s.pass ? 'ok' : 'bad'}"><td>${s.pass ? '✔' : '✘'}</td><td>${esc(s.name)}</td><td><code>${esc(s.objective)}</code></td><td>${esc(formatMeasured(s))}</td><td class="detail">${esc(s.detail)}</td></tr>`).join('\n');
+  const color = r.verdict === 'pass' ? '#1a7f37' : r.verdict === 'fail' || r.verdict === 'not-taken' ? '#cf222e' : '#9a6700';
+  const rows = r.slos.map((s) => `<tr class="${s.judged === false ? 'nj' : s.pass ? 'ok' : 'bad'}"><td>${s.judged === false ? '–' : s.pass ? '✔' : '✘'}</td><td>${esc(s.name)}</td><td><code>${esc(s.objective)}</code></td><td>${esc(formatMeasured(s))}</td><td class="detail">${esc(s.detail)}</td></tr>`).join('\n');
+  const v = r.faults[0]?.verification;
+  const effect = v ? `<h2>Effect: ${esc(v.status)}</h2><ul>${v.detail.map((l) => `<li${l.startsWith('missing: ') ? ' class="bad"' : ''}>${esc(l)}</li>`).join('')}</ul>` : '';
+  const repl = (r.faults[0]?.replacements ?? []).map((x) => `<li>replacement of ${esc(x.replaced)} (NodePool ${esc(x.pool)}): ${x.by ? `${esc(x.by)} Ready ${x.readyAfterMs !== undefined ? `${formatSeconds(x.readyAfterMs)} after the injection` : ''}` : '<b>none Ready</b>'}</li>`).join('');
+  const warn = (r.warnings ?? []).map((w) => `<p class="gap">⚠ ${esc(w)}</p>`).join('\n');
   const wl = r.workloads.map((w) => `<tr><td>${esc(w.workload)}</td><td>${w.desired}</td>${[w.detectMs, w.rescheduleMs, w.readyMs, w.recoveryMs].map((x) => `<td>${formatSeconds(x)}</td>`).join('')}</tr>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(r.scenario)}: ${r.verdict}</title>
@@ -71,13 +75,15 @@ export function reportHtml(r: ReportV1): string {
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#1f2328;max-width:1200px}
 .verdict{display:inline-block;padding:6px 14px;border-radius:6px;color:#fff;background:${color};font-weight:600;font-size:20px}
 table{border-collapse:collapse;margin:12px 0}td,th{border-bottom:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}
-tr.bad td{color:#cf222e}.detail{color:#57606a;font-size:12px}.meta{color:#57606a}h2{margin-top:28px}
+tr.bad td,li.bad{color:#cf222e}tr.nj td{color:#57606a}.detail{color:#57606a;font-size:12px}.meta{color:#57606a}h2{margin-top:28px}
 .chart{margin:8px 0 20px}.gap{background:#fff8c5;border-left:4px solid #9a6700;padding:6px 10px;margin:10px 0}</style></head>
 <body>
 <div><span class="verdict" id="verdict">${r.verdict.toUpperCase()}</span> <b>${esc(r.scenario)}</b> — ${esc(r.description)}</div>
 <p class="meta">${esc(r.faults[0]?.summary ?? 'no fault injected')} · ${esc(r.target.kind)} ${esc(r.target.cluster)} (${esc(r.target.region)}) · ${esc(r.startedAt)} → ${esc(r.endedAt)} · seed ${r.seed} · exit ${r.exitCode}${r.error ? ` · ${esc(r.error)}` : ''}</p>
 ${gapNotes}
+${warn}
 <h2>SLOs</h2><table><tr><th></th><th>name</th><th>objective</th><th>measured</th><th>from</th></tr>${rows}</table>
+${effect}${repl ? `<ul>${repl}</ul>` : ''}
 <h2>Recovery per workload</h2><table><tr><th>workload</th><th>desired</th><th>detect</th><th>reschedule</th><th>ready</th><th>recovered</th></tr>${wl}</table>
 <h2>Timeline</h2><p class="meta">Shaded red: the fault window (from injection to the start of the revert). Hatched grey: the apiserver was unreachable (no cluster data; the cluster lines hold their last known value). x: seconds since the run started.</p>
 <div id="probes"></div><div id="cluster"></div>

@@ -38,8 +38,10 @@ export interface ReportV1 {
   endedAt: string;
   seed: number;
   runId: string;
-  faults: Array<{ kind: string; summary: string; targets: unknown; injectedAt: string | null; revertedAt: string | null; reverted: string[]; leftovers: Array<{ what: string; fix: string[] }>; verification?: Verification }>;
-  slos: Array<{ name: string; objective: string; measured: number | null; unit: string; pass: boolean; detail: string }>;
+  faults: Array<{ kind: string; summary: string; targets: unknown; injectedAt: string | null; revertedAt: string | null; reverted: string[]; leftovers: Array<{ what: string; fix: string[] }>; verification?: Verification; replacements?: NonNullable<ScenarioResult['replacements']> }>;
+  slos: Array<{ name: string; objective: string; measured: number | null; unit: string; pass: boolean; judged: boolean; detail: string }>;
+  /** what did not fail the run but deserves a look (nodes outside the scope not Ready, a missing replacement, …) */
+  warnings: string[];
   phases: Record<string, number>;
   workloads: Array<{ workload: string; desired: number; detectMs: number | null; rescheduleMs: number | null; readyMs: number | null; recoveryMs: number | null }>;
   nodeRecoveryMs: number | null;
@@ -58,8 +60,9 @@ export function buildReport(r: ScenarioResult, meta: { description: string; targ
     schemaVersion: 1,
     scenario: r.scenario, description: meta.description, target: meta.target, verdict: r.verdict, exitCode: r.exitCode,
     startedAt: r.startedAt, endedAt: r.endedAt, seed: r.seed, runId: r.runId,
-    faults: r.plan ? [{ kind: r.plan.kind, summary: r.plan.summary, targets: r.plan.resources, injectedAt: r.fault?.injectedAt ?? null, revertedAt: r.fault?.revertedAt ?? null, reverted: r.fault?.revert.actions ?? [], leftovers: r.fault?.revert.leftovers ?? [], ...(r.fault?.verification ? { verification: r.fault.verification } : {}) }] : [],
-    slos: r.verdicts.map((v) => ({ name: v.name, objective: v.objective, measured: v.measured, unit: v.unit, pass: v.pass, detail: v.detail })),
+    faults: r.plan ? [{ kind: r.plan.kind, summary: r.plan.summary, targets: r.plan.resources, injectedAt: r.fault?.injectedAt ?? null, revertedAt: r.fault?.revertedAt ?? null, reverted: r.fault?.revert.actions ?? [], leftovers: r.fault?.revert.leftovers ?? [], ...(r.fault?.verification ? { verification: r.fault.verification } : {}), ...(r.replacements ? { replacements: r.replacements } : {}) }] : [],
+    slos: r.verdicts.map((v) => ({ name: v.name, objective: v.objective, measured: v.measured, unit: v.unit, pass: v.pass, judged: v.judged, detail: v.detail })),
+    warnings: r.warnings ?? [],
     phases: Object.fromEntries(Object.entries(r.analysis?.phases ?? {}).filter(([, v]) => v !== undefined)) as Record<string, number>,
     workloads: (r.analysis?.workloads ?? []).map((w) => ({ workload: w.workload, desired: w.desired, detectMs: num(w.detectMs), rescheduleMs: num(w.rescheduleMs), readyMs: num(w.readyMs), recoveryMs: num(w.recoveryMs) })),
     nodeRecoveryMs: num(r.analysis?.nodeRecoveryMs),
@@ -82,14 +85,17 @@ function xmlEscape(s: string): string {
 export function junitXml(reports: ReportV1[]): string {
   const secs = (r: ReportV1) => ((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000).toFixed(3);
   const suites = reports.map((r) => {
-    const failures = r.slos.filter((s) => !s.pass).length;
-    const errored = r.slos.length === 0 && r.verdict !== 'pass';
-    const cases = r.slos.map((s) => `    <testcase classname="chaos.${xmlEscape(r.scenario)}" name="${xmlEscape(s.name)}" time="0">${s.pass ? '' : `\n      <failure message="${xmlEscape(`${s.objective} — measured ${formatMeasured(s)}`)}" type="SLOBreached">${xmlEscape(s.detail)}</failure>\n    `}</testcase>`);
+    const judged = (s: ReportV1['slos'][number]) => s.judged !== false;
+    const failures = r.slos.filter((s) => judged(s) && !s.pass).length;
+    const skipped = r.slos.filter((s) => !judged(s)).length;
+    // a run that tested nothing (not-taken) or never judged an SLO is an error of the suite
+    const errored = (r.slos.length === 0 || r.verdict === 'not-taken') && r.verdict !== 'pass';
+    const cases = r.slos.map((s) => `    <testcase classname="chaos.${xmlEscape(r.scenario)}" name="${xmlEscape(s.name)}" time="0">${!judged(s) ? `\n      <skipped message="${xmlEscape(s.detail)}"/>\n    ` : s.pass ? '' : `\n      <failure message="${xmlEscape(`${s.objective} — measured ${formatMeasured(s)}`)}" type="SLOBreached">${xmlEscape(s.detail)}</failure>\n    `}</testcase>`);
     if (errored) cases.push(`    <testcase classname="chaos.${xmlEscape(r.scenario)}" name="run" time="${secs(r)}">\n      <error message="${xmlEscape(`${r.verdict}: ${r.error ?? ''}`)}" type="${xmlEscape(r.verdict)}">${xmlEscape(r.errorDetails.join('\n'))}</error>\n    </testcase>`);
-    return `  <testsuite name="${xmlEscape(r.scenario)}" tests="${cases.length}" failures="${failures}" errors="${errored ? 1 : 0}" skipped="0" time="${secs(r)}" timestamp="${r.startedAt.replace(/\.\d+Z$/, '')}">\n    <properties>\n      <property name="verdict" value="${r.verdict}"/>\n      <property name="seed" value="${r.seed}"/>\n      <property name="runId" value="${xmlEscape(r.runId)}"/>\n    </properties>\n${cases.join('\n')}\n  </testsuite>`;
+    return `  <testsuite name="${xmlEscape(r.scenario)}" tests="${cases.length}" failures="${failures}" errors="${errored ? 1 : 0}" skipped="${skipped}" time="${secs(r)}" timestamp="${r.startedAt.replace(/\.\d+Z$/, '')}">\n    <properties>\n      <property name="verdict" value="${r.verdict}"/>\n      <property name="seed" value="${r.seed}"/>\n      <property name="runId" value="${xmlEscape(r.runId)}"/>\n    </properties>\n${cases.join('\n')}\n  </testsuite>`;
   });
   const total = (f: (r: ReportV1) => number) => reports.reduce((a, r) => a + f(r), 0);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="chaos" tests="${total((r) => Math.max(r.slos.length, r.slos.length ? 0 : 1))}" failures="${total((r) => r.slos.filter((s) => !s.pass).length)}" errors="${total((r) => (r.slos.length === 0 && r.verdict !== 'pass' ? 1 : 0))}">\n${suites.join('\n')}\n</testsuites>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="chaos" tests="${total((r) => r.slos.length + ((r.slos.length === 0 || r.verdict === 'not-taken') && r.verdict !== 'pass' ? 1 : 0))}" failures="${total((r) => r.slos.filter((s) => s.judged !== false && !s.pass).length)}" errors="${total((r) => ((r.slos.length === 0 || r.verdict === 'not-taken') && r.verdict !== 'pass' ? 1 : 0))}">\n${suites.join('\n')}\n</testsuites>\n`;
 }
 
 export function summaryMd(reports: ReportV1[]): string {
@@ -100,9 +106,13 @@ export function summaryMd(reports: ReportV1[]): string {
     out.push(`${r.description} — ${r.faults[0]?.summary ?? 'no fault injected'} on ${r.target.kind} \`${r.target.cluster}\` (${r.target.region}), seed ${r.seed}, exit ${r.exitCode}.`, '');
     if (r.slos.length) {
       out.push('| SLO | objective | measured | |', '|---|---|---|---|');
-      for (const s of r.slos) out.push(`| ${s.name.replace(/\|/g, '\\|')} | \`${s.objective}\` | ${formatMeasured(s)} | ${s.pass ? '✅' : '❌'} |`);
+      for (const s of r.slos) out.push(`| ${s.name.replace(/\|/g, '\\|')} | \`${s.objective}\` | ${formatMeasured(s)} | ${s.judged === false ? '➖' : s.pass ? '✅' : '❌'} |`);
       out.push('');
     }
+    const v = r.faults[0]?.verification;
+    if (v) out.push(`**Effect ${v.status}:**`, '', ...v.detail.map((l) => `- ${l}`), '');
+    for (const x of r.faults[0]?.replacements ?? []) out.push(`- replacement of \`${x.replaced}\` (NodePool ${x.pool}): ${x.by ? `\`${x.by}\` Ready ${x.readyAfterMs !== undefined ? `${formatSeconds(x.readyAfterMs)} after the injection` : ''}` : '**none Ready**'}`);
+    for (const w of r.warnings ?? []) out.push(`> ⚠️ ${w}`, '');
     for (const l of gapLines(r)) out.push(`> ⚠️ ${l}`, '');
     if (r.error) out.push(`> ${r.verdict}: ${r.error}`, '');
     for (const l of r.faults[0]?.leftovers ?? []) out.push(`- **left behind:** ${l.what} — fix: \`${l.fix[0] ?? ''}\``);

@@ -39,7 +39,7 @@ export interface Analysis {
   workloads: WorkloadRecovery[];
   /** max of the workloads' recoveryMs; undefined when one never recovered */
   recoveryMs?: number;
-  /** ms from revert until every node was Ready */
+  /** ms from revert until every node that matters (the workloads' hosts, the fault's nodes and zones) was Ready */
   nodeRecoveryMs?: number;
   probes: Record<string, Record<Phase, ProbeStats>>;
   gaps: Array<{ resource: string; start: number; end?: number; error: string }>;
@@ -91,8 +91,15 @@ export function analyze(tl: Timeline, opts: { settleMs: number }): Analysis {
     const inFault = inj !== undefined && t >= inj.t && (rev === undefined || t < rev.t);
     return healthyCounts(pods.values(), (n) => nodes.get(n), inFault ? scope : NO_FAULT);
   };
+  // the nodes that matter (as the live wait: Observer.nodesThatMatter): hosts of the workloads' live
+  // pods, the fault's nodes and the nodes of its zones; other nodes' churn is not the scenario's
+  const nodesThatMatterReady = () => {
+    const hosts = new Set(scope.nodes);
+    for (const p of pods.values()) if (p.node && !p.deleted) hosts.add(p.node);
+    return [...nodes].every(([name, n]) => n.ready || !(hosts.has(name) || (n.zone !== undefined && scope.zones.has(n.zone))));
+  };
   for (const e of ev) {
-    if (e.type === 'node') nodes.set(e.name, { ready: e.ready, zone: e.zone });
+    if (e.type === 'node') { if (e.deleted) nodes.delete(e.name); else nodes.set(e.name, { ready: e.ready, zone: e.zone }); }
     else if (e.type === 'pod') {
       pods.set(e.key, e);
       const w = workloads.get(e.workload) ?? { workload: e.workload, desired: desired.get(e.workload) ?? 0 };
@@ -105,7 +112,7 @@ export function analyze(tl: Timeline, opts: { settleMs: number }): Analysis {
       workloads.set(e.workload, w);
     }
     if (e.type === 'node' || e.type === 'pod' || e.type === 'workload' || e.type === 'fault') {
-      healthyAt.push({ t: e.t, counts: count(e.t), allNodesReady: [...nodes.values()].every((n) => n.ready) });
+      healthyAt.push({ t: e.t, counts: count(e.t), allNodesReady: nodesThatMatterReady() });
     }
     if (inj && e.type === 'node' && !e.ready && (scope.nodes.has(e.name) || (e.zone !== undefined && scope.zones.has(e.zone))) && e.t >= inj.t) {
       for (const w of workloads.values()) if (w.detectMs === undefined) w.detectMs = e.t - inj.t;

@@ -10,7 +10,17 @@ export interface Verdict {
   measured: number | null;
   unit: Slo['unit'];
   pass: boolean;
+  /** false: not judged (the fault did not take, or there is nothing to compare with); `pass` is then false */
+  judged: boolean;
   detail: string;
+}
+
+/** Every SLO "not judged", with why (a fault that did not take tested nothing). */
+export function notJudged(slos: Record<string, string>, why: string): Verdict[] {
+  return Object.entries(slos).map(([name, text]) => {
+    const slo = parseSlo(text);
+    return { name, objective: text, measured: null, unit: slo.unit, pass: false, judged: false, detail: `not judged: ${why}` };
+  });
 }
 
 export function measure(slo: Slo, a: Analysis): { value: number | null; detail: string } {
@@ -40,11 +50,12 @@ export function evaluate(slos: Record<string, string>, a: Analysis): Verdict[] {
     const slo = parseSlo(text);
     const m = measure(slo, a);
     const pass = m.value !== null && compare(m.value, slo.op, slo.value);
-    return { name, objective: text, measured: m.value, unit: slo.unit, pass, detail: m.detail };
+    return { name, objective: text, measured: m.value, unit: slo.unit, pass, judged: true, detail: m.detail };
   });
 }
 
-export function formatMeasured(v: Pick<Verdict, 'measured'> & { unit: string }): string {
+export function formatMeasured(v: Pick<Verdict, 'measured'> & { unit: string; judged?: boolean }): string {
+  if (v.judged === false) return 'not judged';
   if (v.measured === null) return 'not measured';
   if (v.unit === 'percent') return `${v.measured}%`;
   if (v.unit === 'count') return String(v.measured);

@@ -10,7 +10,7 @@ import { daemonFaultCall, harnessDocument, renderScript } from '../../harness/aw
 import { allowedActions, iamPolicy } from '../../harness/iam/index.js';
 import { ExitCode, HarnessError } from '../../harness/exit-codes.js';
 
-const node = (name: string, zone: string, ready = true): TargetNode => ({ name, zone, instanceId: `i-0${name.padStart(16, '0')}`, ready, runtime: 'containerd' });
+const node = (name: string, zone: string, ready = true): TargetNode => ({ name, zone, instanceId: `i-0${name.padStart(16, '0')}`, ready, runtime: 'containerd', kind: { os: 'al2023', osImage: 'Amazon Linux 2023', provisioner: 'managed', group: 'ng', spot: false } });
 
 describe('harness units', () => {
   it('parses durations', () => {
@@ -100,9 +100,11 @@ describe('harness units', () => {
       const call = daemonFaultCall('kubelet', mode, 120, timerUnit('kubelet', 'chaos-x-abc123'));
       const s = renderScript(harnessDocument(call.documentName).content, call.parameters).split('\n');
       const arm = s.findIndex((l) => l.includes('systemd-run') && l.includes('--on-active=120s') && l.includes('chaos-restore-kubelet-abc123'));
-      const act = s.findIndex((l) => (mode === 'stop' ? /systemctl stop "?kubelet/.test(l) : /kill -9|kill -KILL|SIGKILL/.test(l)));
+      // the daemon's own path (after the kube-proxy container branch, which kubelet never takes)
+      const act = s.length - 1 - [...s].reverse().findIndex((l) => (mode === 'stop' ? /systemctl stop "?kubelet/.test(l) : /^kill -9/.test(l)));
       expect(arm, `${mode}:\n${s.join('\n')}`).to.be.at.least(0);
       expect(act, `${mode}:\n${s.join('\n')}`).to.be.greaterThan(arm);
+      expect(act, 'the daemon is acted on').to.be.below(s.length);
       expect(s.join('\n')).to.contain('set -euo pipefail');
     }
     expect(() => daemonFaultCall('kubelet; rm -rf /', 'stop', 1, 'chaos-restore-kubelet-1')).to.throw();

@@ -24,7 +24,7 @@ function result(over: Partial<ScenarioResult> = {}): ScenarioResult {
     scenario: 'az-outage', verdict: 'fail', exitCode: 1, startedAt: '2026-11-25T10:00:00.000Z', endedAt: '2026-11-25T10:01:30.000Z', seed: 42, runId: 'chaos-x-1',
     plan: { kind: 'az-blackhole', summary: 'black-hole 1 subnet(s) of us-east-1a for 1m', lines: [], calls: [], durationMs: 60_000, resources: { zone: 'us-east-1a' } },
     fault: { injectedAt: '2026-11-25T10:00:10.000Z', revertedAt: '2026-11-25T10:01:10.000Z', revert: { actions: ['deleted black-hole ACL acl-1'], leftovers: [] }, journal: '/tmp/j' },
-    verdicts, analysis, timeline, ...over,
+    verdicts, analysis, timeline, warnings: [], ...over,
   };
 }
 

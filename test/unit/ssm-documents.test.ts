@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  DAEMONS, DOCUMENT_NAMES, HARNESS_DOCUMENTS, daemonFaultCall, daemonRestoreCall, harnessDocument, parameterProblems, renderScript, restoreFixCommand, sameDocumentContent,
+  DAEMONS, DOCUMENT_NAMES, HARNESS_DOCUMENTS, NOT_TAKEN_EXIT, VERIFIED_MARK, daemonFaultCall, daemonRestoreCall, harnessDocument, parameterProblems, renderScript, restoreFixCommand, sameDocumentContent,
 } from '../../harness/aws/ssm-documents.js';
 import { timerUnit } from '../../harness/faults/daemon-kill.js';
 import { checkAccount, journalMatches, subnetPolicyProblems } from '../../harness/iam/index.js';
@@ -20,13 +20,20 @@ const STUBS: Record<string, string> = {
   systemctl: [
     'log systemctl "$@"',
     'case "$1" in',
-    '  is-active) case "$*" in *.timer*) exit "${TIMER_RC:-0}";; *) [ "${ACTIVE_RC:-0}" = 0 ] && echo active; exit "${ACTIVE_RC:-0}";; esac;;',
+    // after `systemctl stop X` the unit is inactive (3) unless STOP_IGNORED (a stop that did nothing)
+    '  is-active) case "$*" in *.timer*) exit "${TIMER_RC:-0}";; esac; rc="${ACTIVE_RC:-0}"; if grep -q "^systemctl stop" "$LOG" && [ -z "${STOP_IGNORED:-}" ]; then rc=3; fi; [ "$rc" = 0 ] && { [[ "$*" == *--quiet* ]] || echo active; }; exit "$rc";;',
     '  status) exit "${STATUS_RC:-0}";;',
     '  *) exit "${CTL_RC:-0}";;',
     'esac',
   ].join('\n'),
   pgrep: 'log pgrep "$@"; [ -n "${PIDS:-}" ] && echo "$PIDS" && exit 0; exit 1',
+  pkill: 'log pkill "$@"; exit 0',
   kill: 'log kill "$@"; exit 0',
+  // after kill -STOP: T (unless SIGSTOP_IGNORED); after kill -9: gone (unless KILL_IGNORED)
+  ps: 'log ps "$@"; if grep -q "^kill -9" "$LOG"; then [ -n "${KILL_IGNORED:-}" ] && { echo Ssl; exit 0; }; exit 1; fi; if grep -q "^kill -STOP" "$LOG" && [ -z "${SIGSTOP_IGNORED:-}" ]; then echo Tl; else echo Ssl; fi',
+  // kube-proxy healthz answers unless frozen (HEALTHZ_RC overrides)
+  curl: 'log curl "$@"; if [ -n "${HEALTHZ_RC:-}" ]; then exit "$HEALTHZ_RC"; fi; if grep -q "^kill -STOP" "$LOG" && [ -z "${SIGSTOP_IGNORED:-}" ] && ! grep -q "^pkill -CONT" "$LOG"; then exit 28; fi; exit 0',
+  sleep: 'exit 0',
   crictl: 'log crictl "$@"; if [ "$1" = ps ]; then [ -n "${CONTAINERS:-}" ] && echo "$CONTAINERS"; fi; exit 0',
 };
 
@@ -88,15 +95,30 @@ describe('harness SSM documents', () => {
 
   const stop = { daemon: 'kubelet', seconds: '60', timer: 'chaos-restore-kubelet-a1b2c3' };
 
-  it('stop: arms the timer, checks it, then stops the daemon', () => {
+  it('stop: arms the timer, checks it, stops the daemon and checks it is inactive (else exit 5: not taken)', () => {
     const r = run(DOCUMENT_NAMES.stop, stop);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.calls).to.deep.equal([
       'systemd-run --on-active=60s --unit=chaos-restore-kubelet-a1b2c3 systemctl start kubelet',
       'systemctl is-active --quiet chaos-restore-kubelet-a1b2c3.timer',
       'systemctl stop kubelet',
+      'systemctl is-active --quiet kubelet',
     ]);
-    expect(r.stdout).to.contain('kubelet stopped; node-local timer chaos-restore-kubelet-a1b2c3 starts it in 60s');
+    expect(r.stdout).to.contain(`${VERIFIED_MARK}kubelet is inactive after systemctl stop; node-local timer chaos-restore-kubelet-a1b2c3 starts it in 60s`);
+    // a stop that returns 0 and does nothing (the lab's quirk ignore-stop) is caught by the script itself
+    const ignored = run(DOCUMENT_NAMES.stop, stop, { STOP_IGNORED: '1' });
+    expect(ignored.code).to.equal(NOT_TAKEN_EXIT);
+    expect(ignored.stderr).to.contain('kubelet is still active after systemctl stop: the fault did not take');
+    expect(ignored.stdout).to.not.contain(VERIFIED_MARK);
+  });
+
+  it('every script refuses a host without systemctl (Bottlerocket\'s control container) and touches nothing', () => {
+    for (const [doc, params] of [[DOCUMENT_NAMES.stop, stop], [DOCUMENT_NAMES.kill, stop], [DOCUMENT_NAMES.restore, { daemon: 'kubelet' }]] as const) {
+      const script = renderScript(harnessDocument(doc).content, params);
+      const r = spawnSync('/bin/bash', ['--noprofile', '--norc', '-c', script], { env: { PATH: '/nonexistent' }, encoding: 'utf8' });
+      expect(r.status, doc).to.equal(3);
+      expect(r.stderr).to.contain('no systemctl here');
+    }
   });
 
   it('stop: touches nothing and fails when the timer cannot be armed or is not there after arming', () => {
@@ -118,34 +140,62 @@ describe('harness SSM documents', () => {
     expect(r.calls).to.deep.equal([
       'systemd-run --on-active=60s --unit=chaos-restore-kubelet-a1b2c3 systemctl start kubelet',
       'systemctl is-active --quiet chaos-restore-kubelet-a1b2c3.timer',
-      'pgrep -x kubelet',
+      'pgrep -o -x kubelet',
       'kill -9 4242',
+      'ps -o stat= -p 4242',
     ]);
+    expect(r.stdout).to.contain(`${VERIFIED_MARK}kubelet (pid 4242) killed with SIGKILL`);
+    const survived = run(DOCUMENT_NAMES.kill, stop, { PIDS: '4242', KILL_IGNORED: '1' });
+    expect(survived.code).to.equal(NOT_TAKEN_EXIT);
+    expect(survived.stderr).to.contain('still runs after SIGKILL');
     const gone = run(DOCUMENT_NAMES.kill, stop);
     expect(gone.code).to.equal(3);
     expect(gone.stderr).to.contain('kubelet is not running');
     expect(run(DOCUMENT_NAMES.kill, stop, { PIDS: '1', TIMER_RC: '3' }).calls.some((c) => c.startsWith('kill'))).to.equal(false);
     // docker: the daemon's process is dockerd, never the docker CLI
     const docker = run(DOCUMENT_NAMES.kill, { ...stop, daemon: 'docker', timer: 'chaos-restore-docker-a1b2c3' }, { PIDS: '77' });
-    expect(docker.calls).to.include('pgrep -x dockerd').and.not.include('pgrep -x docker');
+    expect(docker.calls).to.include('pgrep -o -x dockerd').and.not.include('pgrep -o -x docker');
   });
 
-  it('kube-proxy: the unit path when it is a systemd unit, else the DaemonSet container once, else exit 3', () => {
+  it('kube-proxy: the unit path when it is a systemd unit, else the DaemonSet container is frozen (SIGSTOP) after arming a SIGCONT timer, and checked', () => {
     const kp = { daemon: 'kube-proxy', seconds: '45', timer: 'chaos-restore-kube-proxy-a1b2c3' };
     const unit = run(DOCUMENT_NAMES.stop, kp);
     expect(unit.code).to.equal(0);
     expect(unit.calls).to.include('systemctl stop kube-proxy');
-    const container = run(DOCUMENT_NAMES.stop, kp, { STATUS_RC: '4', CONTAINERS: 'c0ffee' });
-    expect(container.code).to.equal(0);
-    expect(container.calls).to.include('crictl stop c0ffee');
-    expect(container.calls.some((c) => c.startsWith('systemd-run'))).to.equal(false);
-    expect(container.stdout).to.contain('DaemonSet container');
+    const frozen = run(DOCUMENT_NAMES.stop, kp, { STATUS_RC: '4', PIDS: '31337' });
+    expect(frozen.code, frozen.stderr).to.equal(0);
+    expect(frozen.calls).to.deep.equal([
+      'systemctl status kube-proxy',
+      'pgrep -o -x kube-proxy',
+      'systemd-run --on-active=45s --unit=chaos-restore-kube-proxy-a1b2c3 pkill -CONT -x kube-proxy',
+      'systemctl is-active --quiet chaos-restore-kube-proxy-a1b2c3.timer',
+      'kill -STOP 31337',
+      'ps -o stat= -p 31337',
+      'curl -fsS -m 2 -o /dev/null http://127.0.0.1:10256/healthz',
+    ]);
+    expect(frozen.stdout).to.contain(`${VERIFIED_MARK}kube-proxy (pid 31337, the DaemonSet's container) is frozen`);
+    // the timer is armed before the process is touched: no timer, no SIGSTOP
+    const noTimer = run(DOCUMENT_NAMES.stop, kp, { STATUS_RC: '4', PIDS: '31337', TIMER_RC: '3' });
+    expect(noTimer.code).to.equal(4);
+    expect(noTimer.calls.some((c) => c.startsWith('kill'))).to.equal(false);
+    // the effect is checked: a SIGSTOP that did nothing, or a health endpoint that still answers, is exit 5
+    const notStopped = run(DOCUMENT_NAMES.stop, kp, { STATUS_RC: '4', PIDS: '31337', SIGSTOP_IGNORED: '1' });
+    expect(notStopped.code).to.equal(NOT_TAKEN_EXIT);
+    expect(notStopped.stderr).to.contain('is not stopped after SIGSTOP (state Ssl): the fault did not take');
+    const answers = run(DOCUMENT_NAMES.stop, kp, { STATUS_RC: '4', PIDS: '31337', HEALTHZ_RC: '0' });
+    expect(answers.code).to.equal(NOT_TAKEN_EXIT);
+    expect(answers.stderr).to.contain('still answers after SIGSTOP');
     const neither = run(DOCUMENT_NAMES.kill, kp, { STATUS_RC: '4' });
     expect(neither.code).to.equal(3);
-    expect(neither.stderr).to.contain('neither a systemd unit nor a running container');
+    expect(neither.stderr).to.contain('neither a systemd unit nor a running process');
+    // kill mode on the container: SIGKILL, checked gone; kubelet restarts it (no timer to arm)
+    const killed = run(DOCUMENT_NAMES.kill, kp, { STATUS_RC: '4', PIDS: '31337' });
+    expect(killed.code, killed.stderr).to.equal(0);
+    expect(killed.calls).to.include('kill -9 31337');
+    expect(killed.calls.some((c) => c.startsWith('systemd-run'))).to.equal(false);
   });
 
-  it('restore: starts the daemon and fails unless it is active; kube-proxy as a container is left to kubelet', () => {
+  it('restore: starts the daemon and fails unless it is active; kube-proxy as a container gets SIGCONT and must answer on its health endpoint', () => {
     const r = run(DOCUMENT_NAMES.restore, { daemon: 'containerd' });
     expect(r.code, r.stderr).to.equal(0);
     // a runtime's restore also starts kubelet (a kubelet that Requires= the runtime went down with it)
@@ -157,8 +207,12 @@ describe('harness SSM documents', () => {
     expect(kp.code).to.equal(0);
     expect(kp.calls).to.include('systemctl start kube-proxy');
     const ds = run(DOCUMENT_NAMES.restore, { daemon: 'kube-proxy' }, { STATUS_RC: '4' });
-    expect(ds.code).to.equal(0);
-    expect(ds.calls.some((c) => c.includes('start'))).to.equal(false);
+    expect(ds.code, ds.stderr).to.equal(0);
+    expect(ds.calls).to.include('pkill -CONT -x kube-proxy');
+    expect(ds.calls.some((c) => c.includes('systemctl start'))).to.equal(false);
+    const silent = run(DOCUMENT_NAMES.restore, { daemon: 'kube-proxy' }, { STATUS_RC: '4', HEALTHZ_RC: '7' });
+    expect(silent.code).to.equal(6);
+    expect(silent.stderr).to.contain('does not answer 30 s after SIGCONT');
   });
 
   it('compares installed content by value, not by formatting', () => {

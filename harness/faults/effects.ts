@@ -1,0 +1,79 @@
+// Effect checks for the kinds' `verify`: did the fault take? Each check waits, within a bound, for
+// one observable effect (a node's Ready condition, an instance's state, an ACL association) and
+// says what it expected and what it saw. Node conditions come from the run's watch cache when a
+// scenario runs (ctx.nodeCondition), else from the apiserver.
+import { apiStatus } from '../k8s/index.js';
+import type { Verification } from './kind.js';
+import { DEFAULT_NODE_GRACE_MS, EFFECT_MARGIN_MS, sleep, type FaultContext, type NodeCondition } from './types.js';
+import { formatMs } from '../duration.js';
+
+/** How long a check waits for a node to lose its heartbeat: the grace period plus a margin. */
+export function nodeEffectBoundMs(ctx: Pick<FaultContext, 'nodeGracePeriodMs'>): number {
+  return (ctx.nodeGracePeriodMs ?? DEFAULT_NODE_GRACE_MS) + EFFECT_MARGIN_MS;
+}
+
+export async function readNodeCondition(ctx: Pick<FaultContext, 'kube' | 'nodeCondition'>, name: string): Promise<NodeCondition> {
+  const cached = ctx.nodeCondition?.(name);
+  if (cached) return cached;
+  try {
+    const n = await ctx.kube.core.readNode({ name });
+    const c = n.status?.conditions?.find((x) => x.type === 'Ready');
+    return c ? { status: c.status as NodeCondition['status'], reason: c.reason, message: c.message } : { status: 'absent' };
+  } catch (err) {
+    if (apiStatus(err) === 404) return { status: 'absent', reason: 'NodeDeleted' };
+    throw err;
+  }
+}
+
+export interface EffectResult { seen: boolean; afterMs: number; last: string }
+
+/**
+ * Waits until `check` says the effect is there (returns undefined = seen, or a string saying what
+ * it sees instead), at most `boundMs`; an error in a check counts as "not seen yet".
+ */
+export async function waitForEffect(boundMs: number, check: () => Promise<string | undefined>, everyMs = 250, signal?: AbortSignal): Promise<EffectResult> {
+  const t0 = performance.now();
+  let last = 'not checked yet';
+  for (;;) {
+    try {
+      const r = await check();
+      if (r === undefined) return { seen: true, afterMs: performance.now() - t0, last: '' };
+      last = r;
+    } catch (err) {
+      last = `check failed: ${(err as Error).message}`;
+    }
+    if (performance.now() - t0 >= boundMs || signal?.aborted) return { seen: false, afterMs: performance.now() - t0, last };
+    await sleep(everyMs, signal);
+  }
+}
+
+/** How a verification's detail line marks an effect that did not appear. */
+export const MISSING = 'missing: ';
+
+const describe = (c: NodeCondition) => `Ready=${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`;
+
+/**
+ * Each node's Ready condition reaches a wanted state within the bound: `unknown` (the heartbeat
+ * stopped: the node-lifecycle controller set Ready=Unknown) or `not-ready` (False or Unknown, or the
+ * Node is gone). One line per node, for the verification.
+ */
+export async function nodesReach(ctx: Pick<FaultContext, 'kube' | 'nodeCondition' | 'nodeGracePeriodMs'>, names: string[], want: 'unknown' | 'not-ready', boundMs = nodeEffectBoundMs(ctx)): Promise<{ ok: boolean; lines: string[] }> {
+  const wanted = (c: NodeCondition) => (want === 'unknown' ? c.status === 'Unknown' : c.status !== 'True');
+  const results = await Promise.all(names.map(async (name) => {
+    let seen: NodeCondition | undefined;
+    const r = await waitForEffect(boundMs, async () => {
+      const c = await readNodeCondition(ctx, name);
+      if (wanted(c)) { seen = c; return undefined; }
+      return describe(c);
+    });
+    return r.seen
+      ? { ok: true, line: `node ${name}: ${describe(seen!)} after ${formatMs(r.afterMs)} (expected ${want === 'unknown' ? 'Ready=Unknown: heartbeat lost' : 'not Ready'})` }
+      : { ok: false, line: `${MISSING}node ${name}: still ${r.last} after ${formatMs(r.afterMs)}; expected ${want === 'unknown' ? 'Ready=Unknown (heartbeat lost)' : 'not Ready'} within ${formatMs(boundMs)} (node-monitor-grace-period ${formatMs(ctx.nodeGracePeriodMs ?? DEFAULT_NODE_GRACE_MS)} + ${formatMs(EFFECT_MARGIN_MS)})` };
+  }));
+  return { ok: results.every((x) => x.ok), lines: results.map((x) => x.line) };
+}
+
+/** A verification from checks: taken when every check holds. */
+export function verification(checks: Array<{ ok: boolean; lines: string[] }>): Verification {
+  return { status: checks.every((c) => c.ok) ? 'taken' : 'not-taken', detail: checks.flatMap((c) => c.lines) };
+}
