@@ -32,7 +32,7 @@ export const REVERT_PASS_WAITS_MS = [2000, 5000];
  * is idempotent, so when a pass leaves something (a call that failed after all its retries) it runs
  * again, up to 1 + REVERT_PASS_WAITS_MS.length passes; the leftovers reported are the last pass's.
  */
-export async function revertRun(ctx: RevertContext, j: Journal, waitsMs: number[] = REVERT_PASS_WAITS_MS, registry: FaultRegistry = faults): Promise<RevertReport> {
+export async function revertRun(ctx: RevertContext, j: Journal, waitsMs: number[] = REVERT_PASS_WAITS_MS, registry: Pick<FaultRegistry, 'get'> = faults): Promise<RevertReport> {
   const kind = j.header?.kind;
   const revert = registry.get(kind)?.revert;
   if (!revert) return { actions: [], leftovers: [{ what: `journal ${j.file} has an unknown fault kind "${kind}"`, fix: [`inspect ${j.file} and revert by hand`] }] };
@@ -172,7 +172,8 @@ export async function injectAndRevert(ctx: FaultContext, pf: PlannedFault, o: Fa
     o.signal?.removeEventListener('abort', onAbort);
     ctx.log('reverting');
     o.onReverting?.();
-    res.revert = await revertRun(ctx, j);
+    // the planned kind reverts its own journal (a kind outside the default registry too)
+    res.revert = await revertRun(ctx, j, REVERT_PASS_WAITS_MS, { get: (k) => (k === kind.kind ? kind : faults.get(k)) });
     res.revertedAt = new Date().toISOString();
   }
   res.exitCode = res.revert.leftovers.length ? ExitCode.RevertIncomplete
