@@ -84,7 +84,7 @@ export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources
   doc: {
     summary: 'swap every node subnet (or every subnet) of one zone onto one deny-all network ACL, then back',
     fields: '`zone: us-east-1a | auto`, `scope: nodes | zone`, `duration`',
-    effect: 'the zone\'s nodes lose heartbeat; traffic to and from its pods hangs; SSM ConnectionLost',
+    effect: 'the zone\'s nodes lose heartbeat; traffic to and from its pods hangs; SSM ConnectionLost · verified: every subnet on the black-hole ACL, the zone\'s nodes Ready=Unknown',
   },
   schema: AzBlackholeSpec,
   flags: [
