@@ -15,7 +15,7 @@ export async function harnessTarget(): Promise<ResolvedTarget> {
 }
 
 export function faultContext(t: ResolvedTarget, runId: string, over: Partial<FaultContext> = {}): FaultContext {
-  return { aws: t.aws, kube: t.kube, guard: t.guard, limits: Limits.parse({}), seed: 1, runId, expiresAt: new Date(Date.now() + 3_600_000).toISOString(), log: () => {}, ...over };
+  return { aws: t.aws, kube: t.kube, guard: t.guard, limits: Limits.parse({}), seed: 1, runId, expiresAt: new Date(Date.now() + 3_600_000).toISOString(), log: () => {}, nodeGracePeriodMs: t.nodeGracePeriodMs, ...over };
 }
 
 export function tempStateDir(): string {
