@@ -114,7 +114,7 @@ describe('lab: SSM documents and STS (real SDK clients, the harness adapter)', f
     const cmd = await aws.sendDocument([instanceId], documentName, parameters, `chaos test ${suffix}`, 60);
     const r = await finished(aws, cmd, instanceId);
     expect(r.status, r.stderr).to.equal('Success');
-    expect(r.stdout).to.contain(`kubelet stopped; node-local timer ${timer} starts it in 30s`);
+    expect(r.stdout).to.contain(`chaos: verified: kubelet is inactive after systemctl stop; node-local timer ${timer} starts it in 30s`);
     let inst = (await world(raw)).instances.find((i) => i.id === instanceId)!;
     expect(inst.daemons.kubelet.active).to.equal(false);
     expect(inst.timers).to.include(timer);
