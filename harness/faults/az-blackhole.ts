@@ -13,7 +13,7 @@ import { MANAGED_BY, TAG, type FaultContext, type Plan, type RevertContext, type
 import { AZ_BLACKHOLE, AZ_BLACKHOLE_REQUESTS } from '../iam/statements.js';
 import { defineFaultKind, type SweepResult } from './kind.js';
 import { durationField, durationFlag } from './schema.js';
-import { MISSING, nodesReach, verification } from './effects.js';
+import { heartbeatLossExpected, MISSING, nodesReach, skipped, verification } from './effects.js';
 import { shellQuote } from '../shell.js';
 
 export const SWAP_CONCURRENCY = 8;
@@ -177,7 +177,8 @@ export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources
       ok: !!acl && r.subnets.every((s) => on.has(s.subnetId)),
       lines: r.subnets.map((s) => (on.has(s.subnetId) ? `subnet ${s.subnetId}: associated with black-hole ACL ${aclId}` : `${MISSING}subnet ${s.subnetId}: not associated with the black-hole ACL ${aclId ?? '(not created)'}`)),
     };
-    return verification([assoc, await nodesReach(ctx, r.nodes.map((n) => n.name), 'unknown')]);
+    const why = heartbeatLossExpected(ctx, plan.durationMs);
+    return verification([assoc, why ? skipped(why) : await nodesReach(ctx, r.nodes.map((n) => n.name), 'unknown')]);
   },
 
   faulted: (plan) => ({ nodes: plan.resources.nodes.map((n) => n.name), zones: [plan.resources.zone], pods: [] }),

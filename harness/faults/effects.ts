@@ -12,6 +12,22 @@ export function nodeEffectBoundMs(ctx: Pick<FaultContext, 'nodeGracePeriodMs'>):
   return (ctx.nodeGracePeriodMs ?? DEFAULT_NODE_GRACE_MS) + EFFECT_MARGIN_MS;
 }
 
+/**
+ * Whether a fault of this duration can make a node lose its heartbeat at all: only when it lasts
+ * beyond the grace period plus a node-monitor period (5 s upstream); a shorter one (the node-local
+ * timer restarts kubelet first) is checked on the node only. Returns why not, or undefined.
+ */
+export function heartbeatLossExpected(ctx: Pick<FaultContext, 'nodeGracePeriodMs'>, durationMs: number): string | undefined {
+  const grace = ctx.nodeGracePeriodMs ?? DEFAULT_NODE_GRACE_MS;
+  return durationMs >= grace + 5000 ? undefined : `the Node is not expected to lose its heartbeat: the fault lasts ${formatMs(durationMs)}, not beyond the node-monitor-grace-period ${formatMs(grace)} + 5s`;
+}
+
+/** kubelet reports a runtime that is gone within about 20 s (its runtime check every 5 s, status every 10 s); a shorter fault is checked on the node only. */
+export const RUNTIME_NOT_READY_MS = 20_000;
+
+/** One skipped check, as a line of the verification. */
+export const skipped = (why: string) => ({ ok: true, lines: [why] });
+
 export async function readNodeCondition(ctx: Pick<FaultContext, 'kube' | 'nodeCondition'>, name: string): Promise<NodeCondition> {
   const cached = ctx.nodeCondition?.(name);
   if (cached) return cached;

@@ -10,7 +10,7 @@ import { chooseNodes, type TargetNode } from '../../harness/faults/targets.js';
 import { describeKind, nodeKindOf } from '../../harness/faults/node-kinds.js';
 import { asksForSpot, nodeStopEligibility } from '../../harness/faults/node-stop.js';
 import { howItActs, verifiedLine } from '../../harness/faults/daemon-kill.js';
-import { nodesReach, waitForEffect } from '../../harness/faults/effects.js';
+import { heartbeatLossExpected, nodesReach, waitForEffect } from '../../harness/faults/effects.js';
 import { durationField } from '../../harness/faults/schema.js';
 import { judge, type ScenarioResult } from '../../harness/runner.js';
 import { analyze } from '../../harness/slo/analyze.js';
@@ -182,6 +182,13 @@ describe('effect checks', () => {
     expect(seen.seen).to.equal(true);
     const never = await waitForEffect(100, async () => 'still Ready=True', 10);
     expect(never).to.include({ seen: false, last: 'still Ready=True' });
+  });
+
+  it('a heartbeat loss is expected only of a fault that outlasts the grace period plus a monitor period', () => {
+    expect(heartbeatLossExpected({ nodeGracePeriodMs: 10_000 }, 15_000)).to.equal(undefined);
+    expect(heartbeatLossExpected({ nodeGracePeriodMs: 10_000 }, 14_999)).to.contain('not beyond the node-monitor-grace-period 10.0s');
+    expect(heartbeatLossExpected({}, 54_000)).to.contain('50.0s');
+    expect(heartbeatLossExpected({}, 55_000)).to.equal(undefined);
   });
 
   it('nodesReach reads the watch cache: Unknown for a lost heartbeat, not Ready for a runtime down, absent counts as not Ready', async () => {
