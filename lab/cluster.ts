@@ -355,9 +355,11 @@ async function ensureWorkload(kube: LabKube, state: LabState, log: Logger, reuse
   log(`${state.nodes.length} nodes Ready`);
   // The EKS default add-ons (CoreDNS, kube-proxy), before the demo so kube-proxy is on every node first.
   for (const obj of addonObjects()) {
-    const meta = obj.metadata as { name: string };
+    const meta = obj.metadata as { name: string; namespace: string };
     await waitFor(`creating ${obj.kind as string} ${ADDONS.namespace}/${meta.name}`, async () => {
-      await ensureObject(kube, obj);
+      // read first: creating the kube-dns Service again (fixed clusterIP) answers 422 "already allocated", not 409
+      const found = await kube.objects.read({ apiVersion: obj.apiVersion as string, kind: obj.kind as string, metadata: { name: meta.name, namespace: meta.namespace } }).catch(() => undefined);
+      if (!found) await ensureObject(kube, obj);
       return true;
     }, 30_000);
   }
