@@ -18,6 +18,14 @@ function intArg(v: string): number {
   return n;
 }
 
+function rangeArg(min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
 function subnetsArg(v: string): number {
   try {
     return checkSubnetsPerZone(Number(v));
@@ -48,10 +56,14 @@ export async function labMain(args: string[], o: LabCliOptions = {}): Promise<nu
     .addOption(new Option('--timing <profile>', 'failure-detection timings').choices(['fast', 'upstream']).default(DEFAULT_OPTIONS.timing))
     .addOption(new Option('--runtime <runtime>', 'container runtime the nodes report').choices(['containerd', 'docker']).default(DEFAULT_OPTIONS.runtime))
     .addOption(new Option('--subnets-per-zone <n>', 'subnets in each zone of the VPC: 1 for the nodes + N - 1 utility subnets').argParser(subnetsArg).default(DEFAULT_SUBNETS_PER_ZONE))
+    .addOption(new Option('--bottlerocket-nodes <n>', 'nodes of the Bottlerocket managed node group (one ASG over the zones)').argParser(rangeArg(0, 3)).default(DEFAULT_OPTIONS.bottlerocketNodes))
+    .addOption(new Option('--karpenter-nodes <n>', 'nodes of Karpenter\'s NodePool "default" (no ASG)').argParser(rangeArg(0, 6)).default(DEFAULT_OPTIONS.karpenterNodes))
+    .addOption(new Option('--karpenter-spot <n>', 'how many of the Karpenter nodes are Spot (at least 1 when there are Karpenter nodes)').argParser(rangeArg(0, 6)))
     .option('--cluster-name <name>', 'cluster name (tags, kubeconfig context)', process.env.LAB_CLUSTER_NAME ?? DEFAULT_OPTIONS.clusterName)
-    .action(async (o: { nodesPerZone: number; timing: 'fast' | 'upstream'; runtime: 'containerd' | 'docker'; subnetsPerZone: number; clusterName: string }) => {
+    .action(async (o: { nodesPerZone: number; timing: 'fast' | 'upstream'; runtime: 'containerd' | 'docker'; subnetsPerZone: number; clusterName: string; bottlerocketNodes: number; karpenterNodes: number; karpenterSpot?: number }) => {
       const paths = labPaths();
-      const r = await labUp({ clusterName: o.clusterName, nodesPerZone: o.nodesPerZone, timing: o.timing, runtime: o.runtime, subnetsPerZone: o.subnetsPerZone }, log, paths);
+      const karpenterSpot = o.karpenterSpot ?? Math.min(1, o.karpenterNodes);
+      const r = await labUp({ clusterName: o.clusterName, nodesPerZone: o.nodesPerZone, timing: o.timing, runtime: o.runtime, subnetsPerZone: o.subnetsPerZone, bottlerocketNodes: o.bottlerocketNodes, karpenterNodes: o.karpenterNodes, karpenterSpot }, log, paths);
       log(`${r.reused ? 'already up' : 'up'} in ${r.seconds.toFixed(1)}s: ${r.state.nodes.length} nodes, timing ${r.state.timing.name}, runtime ${r.state.options.runtime}`);
       console.log(`. ${paths.env}   # then: "$LAB_KUBECTL" get nodes -L topology.kubernetes.io/zone`);
     });

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { labPaths, type LabPaths, REPO_ROOT } from './paths.js';
 import { freePort, isAlive, sleep, startProc, stopProc, tail, type ProcRecord } from './procs.js';
 import { parseTiming, type Timing, type TimingName } from './timing.js';
-import { HEARTBEAT_SELECTOR, initialNodes, LAB_REGION, LAB_ZONES, type LabNodeSpec, type Runtime } from './topology.js';
-import { auditPolicyYaml, DEMO, demoObjects, kwokStagesYaml, nodeObject } from './manifests.js';
+import { checkNodeKinds, DEFAULT_NODE_KINDS, HEARTBEAT_SELECTOR, initialNodes, LAB_REGION, LAB_ZONES, type LabNodeSpec, type Runtime } from './topology.js';
+import { ADDONS, addonObjects, auditPolicyYaml, DEMO, demoObjects, kwokStagesYaml, nodeObject } from './manifests.js';
 import { ensureObject, labKube, nodeReady, type LabKube } from './kube.js';
 import { WorldLog } from './world.js';
 export { readEnvFile } from './envfile.js';
@@ -27,6 +27,12 @@ export interface LabOptions {
   subnetsPerZone?: number;
   /** audit the full objects written (RequestResponse) instead of metadata only: ground truth for bench/accuracy.ts */
   auditBodies?: boolean;
+  /** nodes of the Bottlerocket managed node group (0..3, default 1) */
+  bottlerocketNodes?: number;
+  /** nodes of Karpenter's NodePool `default` (0..6, default 2) … */
+  karpenterNodes?: number;
+  /** … of which Spot (default 1; at least 1 when there are Karpenter nodes) */
+  karpenterSpot?: number;
 }
 
 export const DEFAULT_SUBNETS_PER_ZONE = 2;
@@ -37,7 +43,11 @@ export const MAX_SUBNETS_PER_ZONE = 45;
  * keys sorted, so a state written before a field existed equals one asking for its default.
  */
 export function normalizeOptions(o: LabOptions): LabOptions {
-  const full: Record<string, unknown> = { ...o, subnetsPerZone: o.subnetsPerZone ?? DEFAULT_SUBNETS_PER_ZONE, auditBodies: o.auditBodies || undefined };
+  const k = checkNodeKinds(o);
+  const full: Record<string, unknown> = {
+    ...o, subnetsPerZone: o.subnetsPerZone ?? DEFAULT_SUBNETS_PER_ZONE, auditBodies: o.auditBodies || undefined,
+    bottlerocketNodes: k.bottlerocketNodes, karpenterNodes: k.karpenterNodes, karpenterSpot: k.karpenterSpot,
+  };
   return Object.fromEntries(Object.keys(full).sort().filter((k) => full[k] !== undefined).map((k) => [k, full[k]])) as unknown as LabOptions;
 }
 
@@ -47,7 +57,7 @@ export function checkSubnetsPerZone(n: number | undefined): number {
   return v;
 }
 
-export const DEFAULT_OPTIONS: LabOptions = { clusterName: 'chaos-lab', nodesPerZone: 2, timing: 'fast', runtime: 'containerd' };
+export const DEFAULT_OPTIONS: LabOptions = { clusterName: 'chaos-lab', nodesPerZone: 2, timing: 'fast', runtime: 'containerd', ...DEFAULT_NODE_KINDS };
 
 export interface LabState {
   version: 1;
@@ -180,6 +190,7 @@ export async function labUp(opts: LabOptions, log: Logger, paths: LabPaths = lab
   const t0 = Date.now();
   const timing = parseTiming(opts.timing);
   checkSubnetsPerZone(opts.subnetsPerZone);
+  const kinds = checkNodeKinds(opts);
   const existing = readState(paths);
   if (existing) {
     const { up, dead } = labStatusLine(existing);
@@ -210,7 +221,7 @@ export async function labUp(opts: LabOptions, log: Logger, paths: LabPaths = lab
   writeKubeconfig(paths.kubeconfig, apiserverUrl, token, opts.clusterName);
 
   const state: LabState = {
-    version: 1, options: opts, timing, binDir, ports, apiserverUrl, procs: [], nodes: initialNodes(opts.clusterName, opts.nodesPerZone, opts.runtime),
+    version: 1, options: opts, timing, binDir, ports, apiserverUrl, procs: [], nodes: initialNodes(opts.clusterName, opts.nodesPerZone, opts.runtime, kinds),
     region: LAB_REGION, zones: [...LAB_ZONES], startedAt: new Date().toISOString(),
   };
   const start = (name: string, cmd: string[]) => {
@@ -342,6 +353,23 @@ async function ensureWorkload(kube: LabKube, state: LabState, log: Logger, reuse
     return reuse ? nodes.length >= state.nodes.length : state.nodes.every((s) => nodes.some((n) => n.metadata?.name === s.name));
   }, 60_000);
   log(`${state.nodes.length} nodes Ready`);
+  // The EKS default add-ons (CoreDNS, kube-proxy), before the demo so kube-proxy is on every node first.
+  for (const obj of addonObjects()) {
+    const meta = obj.metadata as { name: string; namespace: string };
+    await waitFor(`creating ${obj.kind as string} ${ADDONS.namespace}/${meta.name}`, async () => {
+      // read first: creating the kube-dns Service again (fixed clusterIP) answers 422 "already allocated", not 409
+      const found = await kube.objects.read({ apiVersion: obj.apiVersion as string, kind: obj.kind as string, metadata: { name: meta.name, namespace: meta.namespace } }).catch(() => undefined);
+      if (!found) await ensureObject(kube, obj);
+      return true;
+    }, 30_000);
+  }
+  await waitFor(`DaemonSet ${ADDONS.namespace}/${ADDONS.kubeProxy.name} Ready on every node and Deployment ${ADDONS.namespace}/${ADDONS.coredns.name} available`, async () => {
+    const ds = await kube.apps.readNamespacedDaemonSet({ name: ADDONS.kubeProxy.name, namespace: ADDONS.namespace });
+    const dns = await kube.apps.readNamespacedDeployment({ name: ADDONS.coredns.name, namespace: ADDONS.namespace });
+    const want = ds.status?.desiredNumberScheduled ?? 0;
+    return want >= state.nodes.length && (ds.status?.numberReady ?? 0) === want && (dns.status?.availableReplicas ?? 0) >= ADDONS.coredns.replicas;
+  }, 90_000);
+  log(`add-ons: kube-proxy on every node, coredns ${ADDONS.coredns.replicas}/${ADDONS.coredns.replicas} available`);
   for (const obj of demoObjects()) {
     await waitFor(`creating ${obj.kind as string} ${DEMO.namespace}/${DEMO.name}`, async () => {
       await ensureObject(kube, obj);

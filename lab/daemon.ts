@@ -4,6 +4,8 @@
 //   instance stopped / kubelet down / subnet black-holed → KWOK stops the node's heartbeat
 //   container runtime down → kubelet still heart-beats (the daemon renews the lease) but reports Ready=False
 //   instance terminated by Auto Scaling → Node deleted (cloud-node-lifecycle); replacement → new Node
+//   Karpenter instance stopping → Karpenter's interruption handling (lab/karpenter.ts): taint, drain,
+//   NodeClaim deleted, instance terminated (→ Node deleted), replacement launched (→ new Node)
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -21,6 +23,7 @@ import { prepareSandbox } from './aws/sandbox.js';
 import { Ssm } from './aws/ssm.js';
 import { createAwsEndpoint } from './aws/server.js';
 import { DataPlane, healthCheckConfig } from './dataplane.js';
+import { KarpenterInterruption } from './karpenter.js';
 
 const dir = process.argv[2];
 if (!dir) { console.error('usage: daemon.ts <lab dir>'); process.exit(2); }
@@ -33,11 +36,14 @@ const kube = labKube(paths.kubeconfig);
 const coord = kube.kc.makeApiClient(k8s.CoordinationV1Api);
 
 let reconcileSoon: () => void = () => {};
+let karpenter: KarpenterInterruption | undefined;
 const world = new World(state.options.clusterName, state.options.runtime, worldTimings(state.timing), (event, fields) => {
   worldLog.append(event, fields);
   log(`${event} ${JSON.stringify(fields)}`);
+  karpenter?.onWorldEvent(event, fields);
   reconcileSoon();
 }, state.nodes, (state.options.subnetsPerZone ?? DEFAULT_SUBNETS_PER_ZONE) - 1);
+karpenter = new KarpenterInterruption(world, kube, state.timing, log);
 
 // ---- node agent socket for the SSM sandbox's shims ----
 const sandbox = prepareSandbox(path.join(paths.dir, 'aws-node'));

@@ -14,6 +14,20 @@ export interface Timing {
   tolerationSeconds: number;
   /** kwok --node-lease-duration-seconds (lease renewed every quarter of it). */
   nodeLeaseDurationSeconds: number;
+  /**
+   * Karpenter's interruption handling: from an EC2 instance state-change (stopping) to Karpenter acting
+   * on it. EventBridge delivers the "EC2 Instance State-change Notification" to the interruption SQS
+   * queue within seconds and Karpenter long-polls the queue (karpenter.sh/docs/concepts/disruption/#interruption);
+   * the lab takes 2 s (fast) and 15 s (upstream, a typical observed delivery + reaction).
+   */
+  karpenterInterruptionSeconds: number;
+  /**
+   * Karpenter's eviction queue retries an eviction the apiserver refused (429, a PodDisruptionBudget)
+   * with exponential backoff from this base … (upstream: 100 ms)
+   */
+  karpenterEvictionRetryBaseMs: number;
+  /** … up to this (upstream: 10 s). */
+  karpenterEvictionRetryMaxMs: number;
 }
 
 export const TIMINGS: Record<TimingName, Timing> = {
@@ -24,7 +38,16 @@ export const TIMINGS: Record<TimingName, Timing> = {
     nodeStartupGracePeriodSeconds: 20,
     tolerationSeconds: 10,
     nodeLeaseDurationSeconds: 8,
+    karpenterInterruptionSeconds: 2,
+    karpenterEvictionRetryBaseMs: 500,
+    karpenterEvictionRetryMaxMs: 1000,
   },
+  // EKS runs kube-controller-manager and kube-apiserver with the upstream defaults for these (they
+  // cannot be changed on EKS): --node-monitor-period 5s; --node-monitor-grace-period 50s since
+  // Kubernetes 1.32 (kubernetes/kubernetes#126287 raised it from 40s, the lease-based kubelet
+  // needs > 4 × 10 s of renewals); --node-startup-grace-period 1m; DefaultTolerationSeconds 300 s
+  // for not-ready/unreachable; the kubelet's node lease is 40 s (nodeLeaseDurationSeconds), renewed
+  // every 10 s.
   upstream: {
     name: 'upstream',
     nodeMonitorPeriodSeconds: 5,
@@ -32,6 +55,9 @@ export const TIMINGS: Record<TimingName, Timing> = {
     nodeStartupGracePeriodSeconds: 60,
     tolerationSeconds: 300,
     nodeLeaseDurationSeconds: 40,
+    karpenterInterruptionSeconds: 15,
+    karpenterEvictionRetryBaseMs: 100,
+    karpenterEvictionRetryMaxMs: 10_000,
   },
 };
 

@@ -10,9 +10,10 @@ function groupXml(w: World, g: Asg): XmlNode {
     AutoScalingGroupName: g.name,
     AutoScalingGroupARN: `arn:aws:autoscaling:us-east-1:${ACCOUNT_ID}:autoScalingGroup:00000000-0000-4000-8000-000000000000:autoScalingGroupName/${g.name}`,
     MinSize: g.min, MaxSize: g.max, DesiredCapacity: g.desired, DefaultCooldown: 300,
-    AvailabilityZones: [g.zone],
+    AvailabilityZones: g.zones,
     HealthCheckType: 'EC2', HealthCheckGracePeriod: 15,
-    VPCZoneIdentifier: g.subnetId,
+    // comma-separated subnet ids, as the API returns them for a group over several subnets
+    VPCZoneIdentifier: g.subnetIds.join(','),
     CreatedTime: '2026-01-01T00:00:00.000Z',
     Instances: members.map((i) => ({
       InstanceId: i.id, InstanceType: w.instanceType(), AvailabilityZone: i.spec.zone,
@@ -65,10 +66,11 @@ export const asgHandlers: Record<string, Handler> = {
   DescribeAutoScalingInstances(w, p) {
     const ids = listParam(p, 'InstanceIds', true);
     if (ids.length > 50) throw new AwsError('ValidationError', 'The number of instance ids that may be passed in is limited to 50');
-    const insts = [...w.instances.values()].filter((i) => i.state !== 'terminated' && (!ids.length || ids.includes(i.id)));
+    // only instances in an Auto Scaling group (Karpenter's are not)
+    const insts = [...w.instances.values()].filter((i) => i.asg && i.state !== 'terminated' && (!ids.length || ids.includes(i.id)));
     return {
       AutoScalingInstances: insts.map((i) => ({
-        InstanceId: i.id, InstanceType: w.instanceType(), AutoScalingGroupName: i.asg, AvailabilityZone: i.spec.zone,
+        InstanceId: i.id, InstanceType: w.instanceType(), AutoScalingGroupName: i.asg!, AvailabilityZone: i.spec.zone,
         LifecycleState: lifecycle(i.state), HealthStatus: i.health.toUpperCase(), ProtectedFromScaleIn: false,
       })),
     };

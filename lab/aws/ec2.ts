@@ -45,8 +45,9 @@ function applyFilters<T>(w: World, items: T[], filters: Filter[], idOf: (t: T) =
   }));
 }
 
-function dryRun(w: World, p: QueryParams, action: string, denied: Set<string>): void {
+function dryRun(w: World, p: QueryParams, action: string, denied: Set<string>, validate: () => void = () => {}): void {
   if (denied.has(`ec2:${action}`)) throw new AwsError('UnauthorizedOperation', `You are not authorized to perform this operation. User: arn:aws:iam::${'123456789012'}:user/lab is not authorized to perform: ec2:${action} because no identity-based policy allows the ec2:${action} action`, 403);
+  validate();
   if ((p.get('DryRun') ?? '').toLowerCase() === 'true') throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
 }
 
@@ -76,13 +77,16 @@ function instanceXml(w: World, i: Instance): XmlNode {
   const s = w.subnetById(i.subnetId)!;
   return {
     instanceId: i.id,
-    imageId: 'ami-0b1e2c9a7d3f4e5a6',
+    imageId: AMI_IDS[i.spec.os],
     instanceState: { code: STATE_CODES[i.state], name: i.state },
     privateDnsName: i.state === 'terminated' ? '' : i.spec.privateDnsName,
     dnsName: '',
     reason: i.stateTransitionReason,
     amiLaunchIndex: 0,
     instanceType: w.instanceType(),
+    // EC2 DescribeInstances: instanceLifecycle is `spot` for Spot Instances and absent for On-Demand ones
+    instanceLifecycle: i.spec.capacityType === 'spot' ? 'spot' : undefined,
+    spotInstanceRequestId: i.spotInstanceRequestId,
     launchTime: i.launchTime.toISOString(),
     placement: { availabilityZone: i.spec.zone, groupName: '', tenancy: 'default' },
     monitoring: { state: 'disabled' },
@@ -96,6 +100,23 @@ function instanceXml(w: World, i: Instance): XmlNode {
     tagSet: tagSet(w, i.id),
     privateDnsNameOptions: { hostnameType: 'ip-name', enableResourceNameDnsARecord: false, enableResourceNameDnsAAAARecord: false },
   };
+}
+
+/** One AMI per OS image (the EKS-optimized AL2023, AL2 and Bottlerocket aws-k8s AMIs), fixed ids. */
+const AMI_IDS: Record<Instance['spec']['os'], string> = { al2023: 'ami-0b1e2c9a7d3f4e5a6', al2: 'ami-0c2f3d4e5a6b7c8d9', bottlerocket: 'ami-0d3a4b5c6d7e8f901' };
+
+/**
+ * StopInstances on a Spot Instance: EC2 refuses with UnsupportedOperation unless the instance came
+ * from a persistent Spot request (EC2 User Guide, "Stop a Spot Instance": only Spot Instances of a
+ * persistent request can be stopped). Karpenter launches Spot through EC2 Fleet `instant`, i.e.
+ * one-time requests, so its Spot nodes can never be stopped. EC2 fails the whole call (nothing is
+ * stopped) when any id is such an instance. The message is EC2's, as the CLI/SDKs print it.
+ */
+function refuseSpotStop(insts: Instance[]): void {
+  const spot = insts.find((i) => i.spec.capacityType === 'spot' && i.state !== 'terminated');
+  if (spot) {
+    throw new AwsError('UnsupportedOperation', `You can't stop the Spot Instance '${spot.id}' because it is associated with a one-time Spot Instance request. You can only stop Spot Instances associated with persistent Spot Instance requests.`);
+  }
 }
 
 function lookupInstances(w: World, ids: string[]): Instance[] {
@@ -190,7 +211,8 @@ export function ec2Handlers(denied: Set<string>): Record<string, Handler> {
         'instance-id': i.id, 'instance-state-name': i.state, 'instance-state-code': String(STATE_CODES[i.state]),
         'availability-zone': i.spec.zone, 'subnet-id': i.subnetId, 'vpc-id': w.vpc.id, 'private-dns-name': i.spec.privateDnsName,
         'private-ip-address': i.spec.privateIp, 'instance-type': w.instanceType(),
-      } as Record<string, string>)[n], ['instance-id', 'instance-state-name', 'instance-state-code', 'availability-zone', 'subnet-id', 'vpc-id', 'private-dns-name', 'private-ip-address', 'instance-type']);
+        ...(i.spec.capacityType === 'spot' ? { 'instance-lifecycle': 'spot', 'spot-instance-request-id': i.spotInstanceRequestId } : {}),
+      } as Record<string, string>)[n], ['instance-id', 'instance-state-name', 'instance-state-code', 'availability-zone', 'subnet-id', 'vpc-id', 'private-dns-name', 'private-ip-address', 'instance-type', 'instance-lifecycle', 'spot-instance-request-id']);
       const { page, nextToken } = paginate(items, p, 5, 1000, ids.length === 0);
       // One reservation per instance, as an Auto Scaling group launches them one at a time.
       return {
@@ -202,7 +224,10 @@ export function ec2Handlers(denied: Set<string>): Record<string, Handler> {
       const ids = listParam(p, 'InstanceId');
       if (!ids.length) throw new AwsError('MissingParameter', 'The request must contain the parameter InstanceId');
       const insts = lookupInstances(w, ids);
-      dryRun(w, p, 'StopInstances', denied);
+      // The Spot check comes before DryRunOperation: a dry run answers whether the request would
+      // succeed, and this one would not. (Whether EC2 orders it so is not documented; the lab picks
+      // UnsupportedOperation for a dry run too, after the IAM check.)
+      dryRun(w, p, 'StopInstances', denied, () => refuseSpotStop(insts));
       for (const i of insts) {
         if (i.state === 'pending' || i.state === 'shutting-down' || i.state === 'terminated') {
           throw new AwsError('IncorrectInstanceState', `This instance '${i.id}' is not in a state from which it can be stopped.`);

@@ -3,7 +3,10 @@
 // registration. Pure state + timers; the HTTP front ends (ec2.ts, autoscaling.ts, ssm.ts) and the
 // cluster reconciler (lab/daemon.ts) sit on top. Every change is reported through `onEvent`.
 import { createHash, randomBytes } from 'node:crypto';
-import { LAB_INSTANCE_TYPE, LAB_REGION, LAB_ZONES, nodeSpec, type LabNodeSpec, type Runtime } from '../topology.js';
+import {
+  bottlerocketNodeGroup, bottlerocketSpec, KARPENTER_MAX_ORDINAL, KARPENTER_NODECLASS, karpenterSpec,
+  LAB_INSTANCE_TYPE, LAB_REGION, LAB_ZONES, nodeSpec, type CapacityType, type LabNodeSpec, type Runtime,
+} from '../topology.js';
 import type { Timing } from '../timing.js';
 
 export const ACCOUNT_ID = '123456789012';
@@ -25,7 +28,10 @@ export interface Instance {
   id: string;
   spec: LabNodeSpec;
   subnetId: string;
-  asg: string;
+  /** the Auto Scaling group (managed node groups); none for Karpenter's instances */
+  asg?: string;
+  /** Spot: the one-time Spot request the instance was launched with (EC2 Fleet `instant`, as Karpenter launches) */
+  spotInstanceRequestId?: string;
   state: InstanceState;
   stateReason?: { code: string; message: string };
   stateTransitionReason: string;
@@ -62,6 +68,10 @@ export interface Subnet { id: string; vpcId: string; zone: string; cidr: string;
 export interface Vpc { id: string; cidr: string; ipv6Cidr: string }
 export interface Asg {
   name: string;
+  /** what it launches: the AL2023/AL2 group (one ASG per zone) or the Bottlerocket group (one ASG over the zones) */
+  kind: 'managed' | 'bottlerocket';
+  zones: string[];
+  subnetIds: string[];
   /** tags set through CreateOrUpdateTags (beside the cluster's own, which groupXml always lists) */
   userTags?: Map<string, string>;
   zone: string;
@@ -93,6 +103,27 @@ export function worldTimings(t: Timing): WorldTimings {
   return t.name === 'fast'
     ? { stopMs: 2000, startMs: 2000, terminateMs: 1500, asgReplaceMs: 30_000, ssmPingTimeoutMs: 3000, invocationVisibleMs: 300, ssmDeliveryTimeoutMs: 10_000 }
     : { stopMs: 8000, startMs: 10_000, terminateMs: 5000, asgReplaceMs: 90_000, ssmPingTimeoutMs: 30_000, invocationVisibleMs: 500, ssmDeliveryTimeoutMs: 60_000 };
+}
+
+/**
+ * The lab's stand-in for Karpenter's NodeClaim (karpenter.sh/v1): one per Karpenter-launched instance,
+ * kept in the world (no CRDs in the cluster). Created at launch, deleted by the interruption flow.
+ */
+export interface NodeClaim {
+  name: string;
+  nodePool: string;
+  nodeClassRef: { group: 'karpenter.k8s.aws'; kind: 'EC2NodeClass'; name: string };
+  capacityType: CapacityType;
+  instanceType: string;
+  zone: string;
+  instanceId: string;
+  providerID: string;
+  nodeName: string;
+  createdAt: string;
+  /** set when the termination flow started (Karpenter sets the NodeClaim's deletionTimestamp) */
+  deleting?: string;
+  /** the NodeClaim this one replaces (lab: interruption replacement) */
+  replaces?: string;
 }
 
 export type EventSink = (event: string, fields: Record<string, unknown>) => void;
@@ -158,6 +189,9 @@ export class World {
   readonly asgs = new Map<string, Asg>();
   readonly tags = new Map<string, Map<string, string>>();
   readonly clientTokens = new Map<string, { aclId: string; vpcId: string }>();
+  /** Karpenter NodeClaim records, by name */
+  readonly nodeClaims = new Map<string, NodeClaim>();
+  private nextKarpenterOrdinal = 0;
   private nextPid = 2000;
 
   constructor(
@@ -191,9 +225,19 @@ export class World {
         this.setTags(s.id, { Name: `${cluster}-${role}-${zone}${k > 1 ? `-${k}` : ''}`, [`kubernetes.io/cluster/${cluster}`]: 'shared', ...(role === 'nodes' ? { 'kubernetes.io/role/internal-elb': '1' } : {}) });
       });
       const asgName = nodesAsgName(cluster, zone);
-      const zoneNodes = nodes.filter((n) => n.zone === zone);
-      this.asgs.set(asgName, { name: asgName, zone, subnetId: this.nodeSubnet(zone).id, min: zoneNodes.length, max: zoneNodes.length + 1, desired: zoneNodes.length, suspended: new Map(), nextOrdinal: Math.max(-1, ...zoneNodes.map((n) => n.ordinal)) + 1 });
+      const zoneNodes = nodes.filter((n) => n.zone === zone && n.provisioner === 'managed' && n.os !== 'bottlerocket');
+      this.asgs.set(asgName, { name: asgName, kind: 'managed', zones: [zone], subnetIds: [this.nodeSubnet(zone).id], zone, subnetId: this.nodeSubnet(zone).id, min: zoneNodes.length, max: zoneNodes.length + 1, desired: zoneNodes.length, suspended: new Map(), nextOrdinal: Math.max(-1, ...zoneNodes.map((n) => n.ordinal)) + 1 });
     });
+    // The Bottlerocket managed node group: one ASG over the three zones' node subnets, as EKS creates it.
+    const br = nodes.filter((n) => n.os === 'bottlerocket');
+    if (br.length) {
+      const name = bottlerocketAsgName(cluster);
+      this.asgs.set(name, {
+        name, kind: 'bottlerocket', zones: [...LAB_ZONES], subnetIds: LAB_ZONES.map((z) => this.nodeSubnet(z).id), zone: LAB_ZONES[0], subnetId: this.nodeSubnet(LAB_ZONES[0]).id,
+        min: br.length, max: br.length + 1, desired: br.length, suspended: new Map(), nextOrdinal: Math.max(-1, ...br.map((n) => n.ordinal)) + 1,
+      });
+    }
+    this.nextKarpenterOrdinal = Math.max(-1, ...nodes.filter((n) => n.provisioner === 'karpenter').map((n) => n.ordinal)) + 1;
     for (const n of nodes) this.addInstance(n, 'running');
   }
 
@@ -202,22 +246,75 @@ export class World {
   }
 
   private addInstance(spec: LabNodeSpec, state: InstanceState): Instance {
-    const asg = nodesAsgName(this.cluster, spec.zone);
+    const asg = spec.provisioner === 'karpenter' ? undefined : spec.os === 'bottlerocket' ? bottlerocketAsgName(this.cluster) : nodesAsgName(this.cluster, spec.zone);
     const daemonNames: DaemonName[] = ['kubelet', 'kube-proxy', spec.runtime];
     const inst: Instance = {
       id: spec.instanceId, spec, subnetId: this.nodeSubnet(spec.zone).id, asg, state, stateTransitionReason: '',
       launchTime: new Date(), daemons: new Map(), timers: new Set(), lastPing: Date.now(), health: 'Healthy', transientUnits: new Map(),
     };
+    if (spec.capacityType === 'spot') inst.spotInstanceRequestId = `sir-${hexId('x', `${spec.instanceId}/spot-request`).slice(3, 11)}`;
     for (const d of daemonNames) inst.daemons.set(d, { name: d, active: state === 'running', ...DAEMON_POLICY[d], pid: this.nextPid++ });
     this.instances.set(inst.id, inst);
-    this.setTags(inst.id, {
-      Name: `${this.cluster}-node`,
-      [`kubernetes.io/cluster/${this.cluster}`]: 'owned',
-      'aws:autoscaling:groupName': asg,
-      'eks:cluster-name': this.cluster,
-      'eks:nodegroup-name': spec.nodeGroup,
-    });
+    if (spec.provisioner === 'karpenter') {
+      // The tags Karpenter puts on every instance it launches (karpenter.sh/docs/concepts/nodeclasses, spec.tags:
+      // Name, karpenter.sh/nodeclaim, karpenter.sh/nodepool, karpenter.k8s.aws/ec2nodeclass,
+      // kubernetes.io/cluster/<cluster>: owned, eks:eks-cluster-name). No ASG, no EKS node group.
+      this.setTags(inst.id, {
+        Name: spec.name,
+        'karpenter.sh/nodepool': spec.nodePool ?? 'default',
+        'karpenter.sh/nodeclaim': spec.nodeClaim ?? '',
+        'karpenter.k8s.aws/ec2nodeclass': KARPENTER_NODECLASS,
+        [`kubernetes.io/cluster/${this.cluster}`]: 'owned',
+        'eks:eks-cluster-name': this.cluster,
+      });
+      this.nodeClaims.set(spec.nodeClaim!, {
+        name: spec.nodeClaim!, nodePool: spec.nodePool ?? 'default', nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: KARPENTER_NODECLASS },
+        capacityType: spec.capacityType, instanceType: LAB_INSTANCE_TYPE, zone: spec.zone, instanceId: inst.id, providerID: spec.providerID, nodeName: spec.name,
+        createdAt: new Date().toISOString(),
+      });
+    } else {
+      this.setTags(inst.id, {
+        Name: `${this.cluster}-node`,
+        [`kubernetes.io/cluster/${this.cluster}`]: 'owned',
+        'aws:autoscaling:groupName': asg!,
+        'eks:cluster-name': this.cluster,
+        'eks:nodegroup-name': spec.nodeGroup ?? '',
+      });
+    }
     return inst;
+  }
+
+  /** A Karpenter node's NodeClaim record (undefined for managed nodes). */
+  nodeClaimOf(inst: Instance): NodeClaim | undefined {
+    return inst.spec.nodeClaim ? this.nodeClaims.get(inst.spec.nodeClaim) : undefined;
+  }
+
+  /** Karpenter deletes the NodeClaim once the node is drained (its finalizer then terminates the instance). */
+  deleteNodeClaim(name: string): void {
+    const c = this.nodeClaims.get(name);
+    if (!c) return;
+    this.nodeClaims.delete(name);
+    this.onEvent('karpenter.nodeclaim.deleted', { nodeClaim: name, nodePool: c.nodePool, node: c.nodeName, instanceId: c.instanceId });
+  }
+
+  /**
+   * Karpenter launches a new instance for the NodePool (EC2 CreateFleet, type instant): new ordinal,
+   * instance id, name and NodeClaim, same NodePool, capacity type and zone as `like`. Pending, running
+   * after the start delay; the reconciler then creates its Node.
+   */
+  launchKarpenter(like: Instance, replaces?: string): Instance {
+    if (this.nextKarpenterOrdinal > KARPENTER_MAX_ORDINAL) throw new Error('the lab has run out of Karpenter node addresses');
+    const spec = karpenterSpec(this.cluster, this.nextKarpenterOrdinal++, like.spec.capacityType, like.spec.zoneIndex, like.spec.nodePool);
+    const fresh = this.addInstance(spec, 'pending');
+    const claim = this.nodeClaims.get(spec.nodeClaim!)!;
+    claim.replaces = replaces;
+    this.onEvent('karpenter.nodeclaim.created', { nodeClaim: claim.name, nodePool: claim.nodePool, capacityType: claim.capacityType, zone: claim.zone, instanceId: fresh.id, node: spec.name, ...(replaces ? { replaces } : {}) });
+    this.onEvent('karpenter.instance.launched', { instanceId: fresh.id, node: spec.name, nodeClaim: claim.name, nodePool: claim.nodePool, capacityType: claim.capacityType, zone: claim.zone, ...(replaces ? { replaces } : {}) });
+    this.later(fresh, this.t.startMs, () => {
+      for (const d of fresh.daemons.values()) d.active = true;
+      this.setState(fresh, 'running');
+    });
+    return fresh;
   }
 
   setTags(resourceId: string, tags: Record<string, string>): void {
@@ -328,7 +425,7 @@ export class World {
   /** EC2 health check of the Auto Scaling group: a stopped instance is unhealthy and gets replaced. */
   private scheduleAsgCheck(inst: Instance): void {
     this.later(inst, this.t.asgReplaceMs, () => {
-      const asg = this.asgs.get(inst.asg);
+      const asg = inst.asg ? this.asgs.get(inst.asg) : undefined;
       if (!asg || inst.state !== 'stopped') return;
       if (asg.suspended.has('HealthCheck')) return;
       inst.health = 'Unhealthy';
@@ -337,8 +434,10 @@ export class World {
       this.terminate(inst, 'Service initiated: Auto Scaling (EC2 health check: instance stopped)');
       this.onEvent('asg.instance.replacing', { asg: asg.name, instanceId: inst.id, node: inst.spec.name });
       if (asg.suspended.has('Launch')) return;
-      const zoneIndex = LAB_ZONES.indexOf(asg.zone as (typeof LAB_ZONES)[number]);
-      const spec = nodeSpec(this.cluster, zoneIndex, asg.nextOrdinal++, this.runtime);
+      // the replacement goes to the replaced instance's zone (the lab's simplification of AZ balancing)
+      const spec = asg.kind === 'bottlerocket'
+        ? bottlerocketSpec(this.cluster, asg.nextOrdinal++, inst.spec.zoneIndex)
+        : nodeSpec(this.cluster, LAB_ZONES.indexOf(asg.zone as (typeof LAB_ZONES)[number]), asg.nextOrdinal++, this.runtime);
       const fresh = this.addInstance(spec, 'pending');
       this.onEvent('asg.instance.launched', { asg: asg.name, instanceId: fresh.id, node: spec.name, replaces: inst.id });
       this.later(fresh, this.t.startMs, () => {
@@ -390,8 +489,10 @@ export class World {
       instances: [...this.instances.values()].map((i) => ({
         id: i.id, node: i.spec.name, zone: i.spec.zone, state: i.state, asg: i.asg, health: i.health,
         ping: this.pingStatus(i), daemons: this.describeDaemons(i), timers: [...i.transientUnits.keys()],
+        ...{ os: i.spec.os, provisioner: i.spec.provisioner, capacityType: i.spec.capacityType, nodeGroup: i.spec.nodeGroup, nodePool: i.spec.nodePool, nodeClaim: i.spec.nodeClaim },
       })),
-      asgs: [...this.asgs.values()].map((a) => ({ name: a.name, zone: a.zone, suspended: [...a.suspended.keys()] })),
+      nodeClaims: [...this.nodeClaims.values()],
+      asgs: [...this.asgs.values()].map((a) => ({ name: a.name, kind: a.kind, zone: a.zone, zones: a.zones, suspended: [...a.suspended.keys()] })),
     };
   }
 
@@ -405,4 +506,9 @@ export class World {
 
 export function nodesAsgName(cluster: string, zone: string): string {
   return `eks-${cluster}-ng-${zone}`;
+}
+
+/** The Bottlerocket managed node group's ASG (EKS names them eks-<nodegroup>-<uuid>; the lab leaves out the uuid). */
+export function bottlerocketAsgName(cluster: string): string {
+  return `eks-${bottlerocketNodeGroup(cluster)}`;
 }

@@ -56,8 +56,20 @@ describe('lab part 2: the AWS endpoint (real SDK clients)', function () {
         expect(i!.Placement!.AvailabilityZone).to.equal(ids.zone);
         expect(subnets.find((s) => s.SubnetId === i!.SubnetId)!.AvailabilityZone).to.equal(ids.zone);
         const tags = Object.fromEntries(i!.Tags!.map((t) => [t.Key, t.Value]));
-        expect(tags['aws:autoscaling:groupName']).to.match(/us-east-1[abc]$/);
-        expect(tags['eks:nodegroup-name']).to.equal(n.metadata!.labels!['eks.amazonaws.com/nodegroup']);
+        const cluster = lab.state.options.clusterName;
+        const group = n.metadata!.labels!['eks.amazonaws.com/nodegroup'];
+        if (n.metadata!.labels!['karpenter.sh/nodepool']) {
+          // Karpenter's instances: no Auto Scaling group, no EKS node group, Karpenter's own tags
+          expect(group).to.equal(undefined);
+          expect(tags).to.not.have.property('aws:autoscaling:groupName');
+          expect(tags['karpenter.sh/nodepool']).to.equal(n.metadata!.labels!['karpenter.sh/nodepool']);
+        } else if (group === `${cluster}-bottlerocket`) {
+          expect(tags['aws:autoscaling:groupName']).to.equal(`eks-${cluster}-bottlerocket`);
+          expect(tags['eks:nodegroup-name']).to.equal(group);
+        } else {
+          expect(tags['aws:autoscaling:groupName']).to.match(/us-east-1[abc]$/);
+          expect(tags['eks:nodegroup-name']).to.equal(group);
+        }
       }
     });
 
@@ -163,9 +175,21 @@ describe('lab part 2: the AWS endpoint (real SDK clients)', function () {
   });
 
   describe('Auto Scaling', () => {
-    it('describes one group per zone and suspends/resumes processes', async () => {
-      const groups = (await aws.asg.send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups!;
-      expect(groups.map((g) => g.AvailabilityZones![0]).sort()).to.deep.equal(['us-east-1a', 'us-east-1b', 'us-east-1c']);
+    it('describes one AL2023 group per zone and the Bottlerocket group over the 3 zones, and suspends/resumes processes', async () => {
+      const all = (await aws.asg.send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups!;
+      const cluster = lab.state.options.clusterName;
+      const groups = all.filter((g) => g.AutoScalingGroupName!.includes('-ng-'));
+      expect(groups.map((g) => g.AvailabilityZones!).sort()).to.deep.equal([['us-east-1a'], ['us-east-1b'], ['us-east-1c']]);
+      const br = all.filter((g) => g.AutoScalingGroupName === `eks-${cluster}-bottlerocket`);
+      expect(br).to.have.length(1);
+      expect([...br[0].AvailabilityZones!].sort()).to.deep.equal(['us-east-1a', 'us-east-1b', 'us-east-1c']);
+      expect(br[0].VPCZoneIdentifier!.split(',')).to.have.length(3);
+      expect(all).to.have.length(4);
+      // Karpenter's instances belong to no group
+      const listed = (await aws.asg.send(new DescribeAutoScalingInstancesCommand({}))).AutoScalingInstances!.map((i) => i.InstanceId);
+      const karpenter = (await lab.kube.core.listNode({ labelSelector: 'karpenter.sh/nodepool' })).items.map((n) => parseProviderID(n.spec!.providerID!)!.instanceId);
+      expect(karpenter.length).to.be.at.least(1);
+      for (const id of karpenter) expect(listed).to.not.include(id);
       const g = groups[0];
       const inst = (await aws.asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [g.Instances![0].InstanceId!] }))).AutoScalingInstances!;
       expect(inst[0].AutoScalingGroupName).to.equal(g.AutoScalingGroupName);

@@ -45,10 +45,15 @@ describe('lab part 2: each fault has its real effect', function () {
     const id = parseProviderID(n.spec!.providerID!)!.instanceId;
     return (await instances()).find((i) => i.InstanceId === id)!;
   }
-  /** A Ready node holding at least one demo pod, preferring the busiest. */
+  /**
+   * A Ready node of the AL2023 managed node group (per-zone ASGs) holding at least one demo pod,
+   * preferring the busiest. The Bottlerocket and Karpenter nodes have their own tests
+   * (lab-eks-nodes.test.ts): Karpenter replaces a stopped instance itself and its Spot ones cannot be stopped.
+   */
   async function busyNode(exclude: string[] = []): Promise<string> {
+    const managed = new Set((await lab.kube.core.listNode()).items.filter((n) => n.metadata?.labels?.['eks.amazonaws.com/nodegroup']?.includes('-ng-us-east-1')).map((n) => n.metadata!.name!));
     const counts = new Map<string, number>();
-    for (const p of await demoPods()) if (!exclude.includes(p.spec!.nodeName!)) counts.set(p.spec!.nodeName!, (counts.get(p.spec!.nodeName!) ?? 0) + 1);
+    for (const p of await demoPods()) if (!exclude.includes(p.spec!.nodeName!) && managed.has(p.spec!.nodeName!)) counts.set(p.spec!.nodeName!, (counts.get(p.spec!.nodeName!) ?? 0) + 1);
     const name = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
     if (!name) throw new Error('no node holds a demo pod');
     return name;

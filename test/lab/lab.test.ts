@@ -4,7 +4,7 @@ import { labUp } from '../../lab/cluster.js';
 import { setHeartbeat } from '../../lab/heartbeat.js';
 import { nodeReady } from '../../lab/kube.js';
 import { DEMO } from '../../lab/manifests.js';
-import { HEARTBEAT_LABEL, LAB_ZONES, parseProviderID, RUNTIME_VERSIONS } from '../../lab/topology.js';
+import { HEARTBEAT_LABEL, LAB_ZONES, OS_IMAGES, parseProviderID, RUNTIME_VERSIONS } from '../../lab/topology.js';
 import { eventually, testLab, TEST_CLUSTER, TEST_LAB_DIR, type TestLab } from '../support/lab.js';
 import { labPaths } from '../../lab/paths.js';
 
@@ -27,9 +27,10 @@ describe('lab part 1: control plane and KWOK nodes', function () {
     expect(v.gitVersion).to.equal('v1.36.3');
   });
 
-  it('has 2 Ready nodes in each of 3 zones with AWS labels and providerIDs', async () => {
+  it('has 3 Ready nodes in each of 3 zones (2 AL2023 managed + Bottlerocket or Karpenter) with AWS labels and providerIDs', async () => {
     const nodes = (await core.listNode()).items;
-    expect(nodes).to.have.length(6);
+    // 6 in the per-zone AL2023 groups, 1 Bottlerocket, 2 Karpenter (the default node kinds)
+    expect(nodes).to.have.length(9);
     for (const n of nodes) {
       const labels = n.metadata?.labels ?? {};
       expect(nodeReady(n), `${n.metadata?.name} Ready`).to.equal(true);
@@ -39,11 +40,13 @@ describe('lab part 1: control plane and KWOK nodes', function () {
       const ids = parseProviderID(n.spec?.providerID ?? '');
       expect(ids, n.spec?.providerID).to.not.equal(undefined);
       expect(ids!.zone).to.equal(labels['topology.kubernetes.io/zone']);
-      expect(n.status?.nodeInfo?.containerRuntimeVersion).to.equal(RUNTIME_VERSIONS.containerd);
+      expect(n.status?.nodeInfo?.containerRuntimeVersion).to.equal(labels['eks.amazonaws.com/nodegroup']?.endsWith('-bottlerocket') ? OS_IMAGES.bottlerocket.containerd : RUNTIME_VERSIONS.containerd);
       expect(n.status?.nodeInfo?.kubeletVersion).to.equal('v1.36.3');
     }
     const perZone = LAB_ZONES.map((z) => nodes.filter((n) => n.metadata?.labels?.['topology.kubernetes.io/zone'] === z).length);
-    expect(perZone).to.deep.equal([2, 2, 2]);
+    expect(perZone).to.deep.equal([3, 3, 3]);
+    const managed = nodes.filter((n) => n.metadata?.labels?.['eks.amazonaws.com/nodegroup']?.includes('-ng-us-east-1'));
+    expect(LAB_ZONES.map((z) => managed.filter((n) => n.metadata?.labels?.['topology.kubernetes.io/zone'] === z).length)).to.deep.equal([2, 2, 2]);
   });
 
   it('runs the demo Deployment spread over the zones, with a PDB and a LoadBalancer Service', async () => {
