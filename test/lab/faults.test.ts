@@ -124,8 +124,11 @@ describe('faults on the lab', function () {
   it('over-limit, unknown and invalid targets exit 2 and change nothing', async () => {
     const mark = Date.now();
     const cases: Array<[string[], RegExp]> = [
-      [['fault', 'node-stop', '--count', '6'], /all 6 Ready nodes|more than the/],
-      [['fault', 'node-stop', '--percent', '100'], /all 6 Ready nodes/],
+      [['fault', 'node-stop', '--count', '10'], /count 10 is more than the 7 matching Ready nodes/],
+      // EKS node kinds: Spot is never stopped, Karpenter only with a replacement expected, no daemon fault on Bottlerocket
+      [['fault', 'node-stop', '--selector', 'karpenter.sh/capacity-type=spot'], /asks for Spot capacity/],
+      [['fault', 'node-stop', '--selector', 'karpenter.sh/nodepool=default'], /Karpenter: it answers a stopped instance[^]*expect-replacement/],
+      [['fault', 'daemon-kill', '--daemon', 'kubelet', '--node-group', 'chaos-lab-test-bottlerocket'], /none of the 1 matching Ready node\(s\) can take this fault[^]*Bottlerocket: SSM reaches the control container/],
       [['fault', 'node-stop', '--selector', 'no-such-label=x'], /no Ready node matches/],
       [['fault', 'az-blackhole', '--zone', 'us-west-2a'], /not in the target region|no cluster node/],
       [['fault', 'az-blackhole', '--zone', 'us-east-1d'], /no cluster node is in zone us-east-1d/],
