@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
-import { apiserverStart, apiserverStop, checkSubnetsPerZone, DEFAULT_OPTIONS, DEFAULT_SUBNETS_PER_ZONE, labDown, labStatusLine, labUp, readState } from './cluster.js';
+import { apiserverStart, apiserverStop, checkSubnetsPerZone, DEFAULT_OPTIONS, DEFAULT_SUBNETS_PER_ZONE, labDown, labStatusLine, labUp, readDaemonInfo, readState } from './cluster.js';
 import { labKube, nodeReady } from './kube.js';
 import { labDir, labPaths as pathsFor } from './paths.js';
 import { setHeartbeat } from './heartbeat.js';
@@ -112,6 +112,42 @@ export async function labMain(args: string[], o: LabCliOptions = {}): Promise<nu
         log(`${node}: heartbeat ${on ? 'resumed' : 'stopped'}`);
       });
   }
+
+  program.command('quirk')
+    .argument('[node]', 'node name or instance id')
+    .argument('[action]', 'ignore-stop | clear')
+    .argument('[daemon]', 'kubelet | containerd | docker | kube-proxy (with ignore-stop)')
+    .description('make a fault not take on one node, so a run can prove it notices: `quirk NODE ignore-stop DAEMON` (systemctl stop and SIGSTOP of DAEMON there answer success and do nothing), `quirk NODE clear`, `quirk` lists them')
+    .action(async (node?: string, action?: string, daemon?: string) => {
+      const info = readDaemonInfo(labPaths());
+      if (!info) throw new Error(`the lab is not up (no AWS endpoint); start it with: ${name} up`);
+      const base = `http://127.0.0.1:${info.awsPort}/_lab/quirks`;
+      const call = async (method: string, url: string, body?: unknown) => {
+        const r = await fetch(url, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+        const v = (await r.json()) as unknown;
+        if (!r.ok) throw new Error((v as { error?: string }).error ?? `lab control answered ${r.status}`);
+        return v;
+      };
+      if (!node) {
+        const list = (await call('GET', base)) as Array<{ node: string; instanceId: string; daemon: string; quirk: string }>;
+        if (!list.length) console.log('no quirks');
+        for (const q of list) console.log(`${q.node} ${q.instanceId} ${q.quirk} ${q.daemon}`);
+        return;
+      }
+      if (action === 'clear') {
+        if (daemon) throw new InvalidArgumentError('clear takes no daemon');
+        const r = (await call('DELETE', `${base}?node=${encodeURIComponent(node)}&by=lab-cli`)) as { node: string; cleared: Array<{ daemon: string; quirk: string }> };
+        log(`${r.node}: cleared ${r.cleared.length ? r.cleared.map((q) => `${q.quirk} ${q.daemon}`).join(', ') : 'nothing (no quirks)'}`);
+        return;
+      }
+      if (action !== 'ignore-stop' || !daemon) {
+        log(`usage: ${name} quirk [NODE ignore-stop kubelet|containerd|docker|kube-proxy | NODE clear]`);
+        process.exitCode = 2;
+        return;
+      }
+      await call('POST', base, { node, quirk: action, daemon, by: 'lab-cli' });
+      log(`${node}: ${daemon} ignores systemctl stop and SIGSTOP (npm run lab -- quirk ${node} clear to undo)`);
+    });
 
   try {
     await program.parseAsync(args, { from: 'user' });

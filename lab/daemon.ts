@@ -122,7 +122,8 @@ listWatch<k8s.V1Node>('/api/v1/nodes', () => kube.core.listNode(),
 type Mode = 'heartbeat' | 'runtime-down' | 'silent' | 'gone';
 function desiredMode(i: Instance): Mode {
   if (i.state === 'terminated') return 'gone';
-  if (!world.daemonActive(i, 'kubelet') || !world.controlPlaneReachable(i)) return 'silent';
+  // a frozen (SIGSTOPped) kubelet is active for systemd but posts nothing
+  if (!world.daemonServing(i, 'kubelet') || !world.controlPlaneReachable(i)) return 'silent';
   return world.runtimeActive(i) ? 'heartbeat' : 'runtime-down';
 }
 

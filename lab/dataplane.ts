@@ -5,6 +5,15 @@
 // healthy: NLB fails open), that node's kube-proxy view of the EndpointSlices picks a pod, and the lab
 // answers for the pod or fails the way the world dictates: a hang (the client times out) when a
 // packet would be dropped, a reset when nothing listens. It never connects to a pod IP.
+//
+// The container runtime being down does not take the pods with it: containerd's unit has
+// KillMode=process (its containerd-shim processes and their containers stay), and the AL2 AMI's dockerd
+// runs with "live-restore": true (lab/aws/model.ts daemonPolicies). Such a node goes NotReady (the
+// kubelet reports the runtime gone) and its pods leave the EndpointSlices when the node lifecycle
+// controller marks them not ready; until then they serve.
+//
+// A kube-proxy that is not running or frozen (SIGSTOP), or cannot reach the API, stops programming:
+// its node keeps routing by the rules it last wrote (iptables rules outlive the process).
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
@@ -12,7 +21,7 @@ import { LB_IP, type Instance, type World } from './aws/model.js';
 import type { Timing } from './timing.js';
 
 export interface Endpoint { ip: string; port: number; pod?: string }
-type Outcome = { kind: 'ok'; pod: V1Pod; inst: Instance } | { kind: 'hang'; why: string } | { kind: 'reset'; why: string };
+type Outcome = { kind: 'ok'; pod: V1Pod; inst: Instance } | { kind: 'hang'; why: string };
 
 export interface HealthCheckConfig { intervalMs: number; healthy: number; unhealthy: number }
 
@@ -78,11 +87,11 @@ export class DataPlane {
     return ready.length ? ready : serving;
   }
 
-  /** kube-proxy follows the API only while it runs and its node can reach the control plane. */
+  /** kube-proxy follows the API only while it runs (not frozen) and its node can reach the control plane. */
   refreshViews(): void {
     for (const inst of this.world.instances.values()) {
       if (inst.state === 'terminated') { this.views.delete(inst.spec.name); continue; }
-      const live = this.world.daemonActive(inst, 'kube-proxy') && this.world.controlPlaneReachable(inst);
+      const live = this.world.daemonServing(inst, 'kube-proxy') && this.world.controlPlaneReachable(inst);
       if (!live && this.views.has(inst.spec.name)) continue; // frozen at its last view
       const m = new Map<string, Endpoint[]>();
       for (const key of this.services.keys()) m.set(key, this.liveEndpoints(key));
@@ -106,7 +115,6 @@ export class DataPlane {
         return { kind: 'hang', why: `network ACL drops ${via.spec.name} → ${inst.spec.name}` };
       }
     }
-    if (!this.world.runtimeActive(inst)) return { kind: 'reset', why: `container runtime down on ${inst.spec.name}` };
     return { kind: 'ok', pod, inst };
   }
 
@@ -154,7 +162,6 @@ export class DataPlane {
     const ep = eps[Math.floor(Math.random() * eps.length)]; // iptables: statistic mode random
     const o = this.outcome(via, ep);
     if (o.kind === 'hang') return hang(o.why);
-    if (o.kind === 'reset') return void req.socket.resetAndDestroy();
     const body = JSON.stringify({ pod: o.pod.metadata?.name, node: o.inst.spec.name, zone: o.inst.spec.zone, via: via.spec.name });
     res.writeHead(200, { 'content-type': 'application/json', 'x-lab-pod': String(o.pod.metadata?.name), 'x-lab-node': o.inst.spec.name, 'x-lab-zone': o.inst.spec.zone });
     res.end(body);

@@ -52,7 +52,7 @@ const lab: TargetProvider = {
   resolve,
   commands: [{
     name: 'lab',
-    description: 'the rehearsal lab: up [--nodes-per-zone N] [--timing fast|upstream] [--runtime containerd|docker] | down | status | apiserver stop|start | stop-heartbeat NODE | resume-heartbeat NODE',
+    description: 'the rehearsal lab: up [--nodes-per-zone N] [--timing fast|upstream] [--runtime containerd|docker] | down | status | apiserver stop|start | stop-heartbeat NODE | resume-heartbeat NODE | quirk [NODE ignore-stop DAEMON | NODE clear]',
     async run(args, o) {
       const { labMain } = await import('./cli.js');
       return labMain(args, { projectDir: o.projectDir, programName: o.programName });

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   bottlerocketNodeGroup, bottlerocketSpec, KARPENTER_MAX_ORDINAL, KARPENTER_NODECLASS, karpenterSpec,
-  LAB_INSTANCE_TYPE, LAB_REGION, LAB_ZONES, nodeSpec, type CapacityType, type LabNodeSpec, type Runtime,
+  LAB_INSTANCE_TYPE, LAB_REGION, LAB_ZONES, nodeSpec, type CapacityType, type LabNodeSpec, type NodeOs, type Runtime,
 } from '../topology.js';
 import type { Timing } from '../timing.js';
 
@@ -15,14 +15,42 @@ export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'sh
 export const STATE_CODES: Record<InstanceState, number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
 
 export type DaemonName = 'kubelet' | 'kube-proxy' | 'containerd' | 'docker';
+export const DAEMON_NAMES: readonly DaemonName[] = ['kubelet', 'kube-proxy', 'containerd', 'docker'];
+
+/**
+ * A node daemon. `unit`: a systemd service (Restart=/RestartSec= from the AMI's unit file). `container`:
+ * a DaemonSet pod's container (kube-proxy on every EKS node), restarted by the kubelet after its
+ * container restart backoff, never by systemd.
+ */
 export interface Daemon {
   name: DaemonName;
+  kind: 'unit' | 'container';
+  /** the process exists (systemd: active; a stopped/frozen process is still active) */
   active: boolean;
+  /** SIGSTOPped: the process exists but does nothing until SIGCONT */
+  frozen: boolean;
+  /** a SIGTERM (or INT/HUP) that reached a frozen process: it acts on it once thawed */
+  pendingTerm?: boolean;
   restart: 'always' | 'on-failure' | 'no';
   restartSec: number;
+  /** systemd Requires= (a stop of that unit stops this one; a restart restarts it) */
+  requires?: DaemonName;
+  /** systemd Wants= (starting this unit starts that one; nothing propagates back) */
+  wants?: DaemonName;
   pid: number;
+  /** process name as pgrep/ps see it (comm) and its command line (pgrep -f) */
+  comm: string;
+  cmdline: string;
   restartTimer?: NodeJS.Timeout;
+  /** container only: consecutive restarts (the backoff doubles with each), and when it last started */
+  restarts: number;
+  startedAt: number;
+  /** container only: died while the kubelet or the runtime was down; restarted once both serve again */
+  restartPending?: boolean;
 }
+
+export type Quirk = 'ignore-stop';
+export const QUIRKS: readonly Quirk[] = ['ignore-stop'];
 
 export interface Instance {
   id: string;
@@ -43,6 +71,8 @@ export interface Instance {
   health: 'Healthy' | 'Unhealthy';
   /** transient systemd timers (systemd-run --on-active) */
   transientUnits: Map<string, NodeJS.Timeout>;
+  /** lab quirks (`npm run lab -- quirk`): faults that do not take on this node */
+  quirks: Map<DaemonName, Set<Quirk>>;
 }
 
 export interface AclEntry {
@@ -97,12 +127,20 @@ export interface WorldTimings {
   invocationVisibleMs: number;
   /** SSM delivery: how long a command waits for an unreachable instance before it is Undeliverable */
   ssmDeliveryTimeoutMs: number;
+  /** kubelet's container restart backoff: initial period, cap, and how long a container must run for it to reset */
+  containerBackoffMs: number;
+  containerBackoffMaxMs: number;
+  containerBackoffResetMs: number;
 }
 
 export function worldTimings(t: Timing): WorldTimings {
   return t.name === 'fast'
-    ? { stopMs: 2000, startMs: 2000, terminateMs: 1500, asgReplaceMs: 30_000, ssmPingTimeoutMs: 3000, invocationVisibleMs: 300, ssmDeliveryTimeoutMs: 10_000 }
-    : { stopMs: 8000, startMs: 10_000, terminateMs: 5000, asgReplaceMs: 90_000, ssmPingTimeoutMs: 30_000, invocationVisibleMs: 500, ssmDeliveryTimeoutMs: 60_000 };
+    ? { stopMs: 2000, startMs: 2000, terminateMs: 1500, asgReplaceMs: 30_000, ssmPingTimeoutMs: 3000, invocationVisibleMs: 300, ssmDeliveryTimeoutMs: 10_000,
+      containerBackoffMs: 2000, containerBackoffMaxMs: 60_000, containerBackoffResetMs: 120_000 }
+    // kubernetes pkg/kubelet/kubelet.go: containerBackOffPeriod = 10 s, MaxContainerBackOff = 300 s; the
+    // backoff entry is dropped after 2 × the cap without a crash (flowcontrol.Backoff GC: 10 min).
+    : { stopMs: 8000, startMs: 10_000, terminateMs: 5000, asgReplaceMs: 90_000, ssmPingTimeoutMs: 30_000, invocationVisibleMs: 500, ssmDeliveryTimeoutMs: 60_000,
+      containerBackoffMs: 10_000, containerBackoffMaxMs: 300_000, containerBackoffResetMs: 600_000 };
 }
 
 /**
@@ -174,12 +212,38 @@ export const CONTROL_PLANE_IP = '52.94.0.10'; // stands for the EKS endpoint and
 export const LB_IP = '10.0.200.10'; // the NLB's private address inside the VPC
 export const EPHEMERAL = 40000;
 
-const DAEMON_POLICY: Record<DaemonName, { restart: Daemon['restart']; restartSec: number }> = {
-  kubelet: { restart: 'on-failure', restartSec: 5 },
-  'kube-proxy': { restart: 'on-failure', restartSec: 5 },
-  containerd: { restart: 'always', restartSec: 5 },
-  docker: { restart: 'always', restartSec: 2 },
-};
+type DaemonPolicy = Pick<Daemon, 'kind' | 'restart' | 'restartSec' | 'requires' | 'wants' | 'comm' | 'cmdline'>;
+
+/**
+ * Which daemons a node runs and how, by OS, as the EKS AMIs ship them:
+ * - AL2023 (awslabs/amazon-eks-ami templates/al2023/runtime/rootfs/etc/systemd/system/kubelet.service):
+ *   kubelet `Wants=containerd.service`, `Restart=on-failure`, `RestartSec=5` — it does not stop when
+ *   containerd stops. containerd is the AL2023 package's unit, upstream's containerd.service (as copied in
+ *   templates/al2/runtime/containerd.service): `Restart=always`, `RestartSec=5`, `KillMode=process` — a
+ *   stop or a crash of containerd leaves the containerd-shim processes, so the pods keep running.
+ * - AL2 with docker (templates/al2/runtime/kubelet.service, before the AL2 removal in #2645):
+ *   kubelet `Requires=docker.service`, `Restart=always`, `RestartSec=5`. docker.service is moby's
+ *   (contrib/init/systemd/docker.service: `Restart=always`, `RestartSec=2`), and the AMI's
+ *   /etc/docker/daemon.json (templates/al2/runtime/docker-daemon.json) sets `"live-restore": true`:
+ *   containers keep running while dockerd is down. AL2 with containerd (files/kubelet-containerd.service):
+ *   `Requires=containerd.service`, `Restart=on-failure`.
+ * - Bottlerocket: kubelet and containerd are host units the SSM agent cannot see (it runs in the
+ *   control container); their policy here matters only to the lab itself.
+ * - kube-proxy is never a systemd unit on EKS: it is the kube-proxy DaemonSet's container (the EKS add-on).
+ */
+export function daemonPolicies(os: NodeOs, runtime: Runtime): Map<DaemonName, DaemonPolicy> {
+  const m = new Map<DaemonName, DaemonPolicy>();
+  const kubeletCmd = '/usr/bin/kubelet --config /etc/kubernetes/kubelet/config.json --kubeconfig /var/lib/kubelet/kubeconfig --container-runtime-endpoint unix:///run/containerd/containerd.sock';
+  if (os === 'al2') {
+    m.set('kubelet', { kind: 'unit', restart: runtime === 'docker' ? 'always' : 'on-failure', restartSec: 5, requires: runtime, comm: 'kubelet', cmdline: kubeletCmd });
+  } else {
+    m.set('kubelet', { kind: 'unit', restart: 'on-failure', restartSec: 5, wants: runtime, comm: 'kubelet', cmdline: kubeletCmd });
+  }
+  if (runtime === 'docker') m.set('docker', { kind: 'unit', restart: 'always', restartSec: 2, comm: 'dockerd', cmdline: '/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock' });
+  else m.set('containerd', { kind: 'unit', restart: 'always', restartSec: 5, comm: 'containerd', cmdline: '/usr/bin/containerd' });
+  m.set('kube-proxy', { kind: 'container', restart: 'always', restartSec: 0, comm: 'kube-proxy', cmdline: 'kube-proxy --v=2 --config=/var/lib/kube-proxy-config/config --hostname-override=$(NODE_NAME)' });
+  return m;
+}
 
 export class World {
   readonly vpc: Vpc;
@@ -247,13 +311,14 @@ export class World {
 
   private addInstance(spec: LabNodeSpec, state: InstanceState): Instance {
     const asg = spec.provisioner === 'karpenter' ? undefined : spec.os === 'bottlerocket' ? bottlerocketAsgName(this.cluster) : nodesAsgName(this.cluster, spec.zone);
-    const daemonNames: DaemonName[] = ['kubelet', 'kube-proxy', spec.runtime];
     const inst: Instance = {
       id: spec.instanceId, spec, subnetId: this.nodeSubnet(spec.zone).id, asg, state, stateTransitionReason: '',
-      launchTime: new Date(), daemons: new Map(), timers: new Set(), lastPing: Date.now(), health: 'Healthy', transientUnits: new Map(),
+      launchTime: new Date(), daemons: new Map(), timers: new Set(), lastPing: Date.now(), health: 'Healthy', transientUnits: new Map(), quirks: new Map(),
     };
     if (spec.capacityType === 'spot') inst.spotInstanceRequestId = `sir-${hexId('x', `${spec.instanceId}/spot-request`).slice(3, 11)}`;
-    for (const d of daemonNames) inst.daemons.set(d, { name: d, active: state === 'running', ...DAEMON_POLICY[d], pid: this.nextPid++ });
+    for (const [d, policy] of daemonPolicies(spec.os, spec.runtime)) {
+      inst.daemons.set(d, { name: d, active: state === 'running', frozen: false, ...policy, pid: this.nextPid++, restarts: 0, startedAt: Date.now() });
+    }
     this.instances.set(inst.id, inst);
     if (spec.provisioner === 'karpenter') {
       // The tags Karpenter puts on every instance it launches (karpenter.sh/docs/concepts/nodeclasses, spec.tags:
@@ -350,11 +415,17 @@ export class World {
   controlPlaneReachable(inst: Instance): boolean {
     return inst.state === 'running' && this.outboundOk(inst, CONTROL_PLANE_IP, 443);
   }
+  /** The daemon's process exists (systemd's `active`): a frozen (SIGSTOPped) one too. */
   daemonActive(inst: Instance, d: DaemonName): boolean {
     return inst.state === 'running' && (inst.daemons.get(d)?.active ?? false);
   }
+  /** The daemon's process exists and is not frozen: it does its job (heart-beats, answers CRI, programs rules, serves healthz). */
+  daemonServing(inst: Instance, d: DaemonName): boolean {
+    return this.daemonActive(inst, d) && !inst.daemons.get(d)!.frozen;
+  }
+  /** The container runtime answers the kubelet's CRI calls. */
   runtimeActive(inst: Instance): boolean {
-    return this.daemonActive(inst, inst.spec.runtime);
+    return this.daemonServing(inst, inst.spec.runtime);
   }
   /** SSM: the agent pings while the instance runs and can reach the SSM endpoint. */
   pingStatus(inst: Instance): 'Online' | 'ConnectionLost' | 'Inactive' {
@@ -408,7 +479,11 @@ export class World {
 
   private stopDaemons(inst: Instance): void {
     // A stop is a shutdown: every daemon ends and transient units (systemd-run timers) are gone.
-    for (const d of inst.daemons.values()) { d.active = false; if (d.restartTimer) clearTimeout(d.restartTimer); d.restartTimer = undefined; }
+    for (const d of inst.daemons.values()) {
+      d.active = false; d.frozen = false; d.pendingTerm = false; d.restartPending = false; d.restarts = 0;
+      if (d.restartTimer) clearTimeout(d.restartTimer);
+      d.restartTimer = undefined;
+    }
     for (const t of inst.transientUnits.values()) clearTimeout(t);
     inst.transientUnits.clear();
   }
@@ -447,38 +522,176 @@ export class World {
     });
   }
 
-  // ---- systemd-style daemons ----
-  daemonStop(inst: Instance, name: DaemonName, how: 'stop' | 'kill'): void {
+  // ---- node daemons: systemd units and the kube-proxy container ----
+  private daemon(inst: Instance, name: DaemonName): Daemon {
     const d = inst.daemons.get(name);
-    if (!d) throw new Error(`no daemon ${name}`);
+    if (!d) throw new Error(`no daemon ${name} on ${inst.spec.name}`);
+    return d;
+  }
+
+  private fields(inst: Instance, d: Daemon): Record<string, unknown> {
+    return { instanceId: inst.id, node: inst.spec.name, daemon: d.name, pid: d.pid };
+  }
+
+  /**
+   * The daemon's process ends. `how`: 'stop' = `systemctl stop` (never restarted by systemd), 'term' =
+   * it exited on SIGTERM/SIGINT/SIGHUP (a clean exit for systemd: Restart=always restarts it,
+   * Restart=on-failure does not), 'kill' = SIGKILL/SIGQUIT/SIGABRT (a failure: both policies restart it).
+   * A container (kube-proxy) is restarted by the kubelet however it ended (restartPolicy: Always).
+   */
+  daemonStop(inst: Instance, name: DaemonName, how: 'stop' | 'term' | 'kill', by = ''): void {
+    const d = this.daemon(inst, name);
     if (d.restartTimer) { clearTimeout(d.restartTimer); d.restartTimer = undefined; }
     const was = d.active;
     d.active = false;
-    const restarts = how === 'kill' && was && d.restart !== 'no';
-    this.onEvent(how === 'stop' ? 'daemon.stopped' : 'daemon.killed', { instanceId: inst.id, node: inst.spec.name, daemon: name, wasActive: was, ...(restarts ? { restartSec: d.restartSec } : {}) });
+    d.frozen = false;
+    d.pendingTerm = false;
+    d.restartPending = false;
+    if (d.kind === 'container') {
+      this.onEvent(how === 'kill' ? 'daemon.killed' : 'daemon.stopped', { ...this.fields(inst, d), wasActive: was, how, ...(by ? { by } : {}) });
+      if (was) this.scheduleContainerRestart(inst, d);
+      return;
+    }
+    const restarts = was && how !== 'stop' && (d.restart === 'always' || (d.restart === 'on-failure' && how === 'kill'));
+    this.onEvent(how === 'kill' ? 'daemon.killed' : 'daemon.stopped', { ...this.fields(inst, d), wasActive: was, ...(how === 'term' ? { how } : {}), ...(by ? { by } : {}), ...(restarts ? { restartSec: d.restartSec } : {}) });
+    // systemd.unit(5) Requires=: "If this unit gets deactivated or its activation fails, ... if one of the
+    // other units is explicitly stopped (or restarted), this unit will be stopped (or restarted) too." An
+    // unexpected death of the required unit is not propagated.
+    if (how === 'stop' && was) {
+      for (const dep of inst.daemons.values()) if (dep.requires === name && dep.active) this.daemonStop(inst, dep.name, 'stop', `Requires=${name}.service`);
+    }
     // systemd: Restart=on-failure/always restarts after a signal death, never after `systemctl stop`.
     if (restarts) {
       const due = performance.now() + d.restartSec * 1000;
       d.restartTimer = setTimeout(() => {
         d.restartTimer = undefined;
+        if (inst.state !== 'running' || d.active) return;
         // how late this process's timer fired (a busy machine): the world log says so, so the gap can be checked exactly
-        if (inst.state === 'running' && !d.active) this.daemonStart(inst, name, 'systemd-restart-policy', { timerLateMs: Math.max(0, performance.now() - due) });
+        this.daemonStart(inst, name, 'systemd-restart-policy', { timerLateMs: Math.max(0, performance.now() - due) });
+        // the auto-restart is a restart job: it propagates to units that Require= this one as try-restart
+        for (const dep of inst.daemons.values()) if (dep.requires === name && dep.active) this.daemonRestart(inst, dep.name, `Requires=${name}.service restarted`);
       }, d.restartSec * 1000);
     }
   }
 
+  /** kubelet restarts a dead container after its backoff (10 s, doubling to 5 min; fast: 2 s to 60 s). */
+  private scheduleContainerRestart(inst: Instance, d: Daemon): void {
+    if (Date.now() - d.startedAt >= this.t.containerBackoffResetMs) d.restarts = 0;
+    const delayMs = Math.min(this.t.containerBackoffMs * 2 ** d.restarts, this.t.containerBackoffMaxMs);
+    const due = performance.now() + delayMs;
+    this.onEvent('container.backoff', { ...this.fields(inst, d), delayMs, restarts: d.restarts });
+    d.restartTimer = setTimeout(() => {
+      d.restartTimer = undefined;
+      if (inst.state !== 'running' || d.active) return;
+      // the kubelet starts containers only while it runs and the runtime answers
+      if (!this.daemonServing(inst, 'kubelet') || !this.runtimeActive(inst)) { d.restartPending = true; return; }
+      d.restarts++;
+      this.daemonStart(inst, d.name, 'kubelet-container-restart', { timerLateMs: Math.max(0, performance.now() - due), backoffMs: delayMs });
+    }, delayMs);
+  }
+
+  /** After the kubelet or the runtime comes back: containers whose backoff ran out while they were down start now. */
+  private resumeContainers(inst: Instance): void {
+    if (!this.daemonServing(inst, 'kubelet') || !this.runtimeActive(inst)) return;
+    for (const d of inst.daemons.values()) {
+      if (d.kind === 'container' && d.restartPending && !d.active) { d.restartPending = false; d.restarts++; this.daemonStart(inst, d.name, 'kubelet-container-restart'); }
+    }
+  }
+
+  /** `systemctl start`: Requires=/Wants= pull their unit in first. */
   daemonStart(inst: Instance, name: DaemonName, cause: string, extra: Record<string, unknown> = {}): void {
-    const d = inst.daemons.get(name);
-    if (!d) throw new Error(`no daemon ${name}`);
+    const d = this.daemon(inst, name);
+    const dep = d.requires ?? d.wants;
+    if (dep && inst.daemons.has(dep) && !inst.daemons.get(dep)!.active) this.daemonStart(inst, dep, `${d.requires ? 'Requires' : 'Wants'}= of ${name}.service`);
     if (d.restartTimer) { clearTimeout(d.restartTimer); d.restartTimer = undefined; }
     if (d.active) return;
     d.active = true;
+    d.frozen = false;
+    d.restartPending = false;
     d.pid = this.nextPid++;
-    this.onEvent('daemon.started', { instanceId: inst.id, node: inst.spec.name, daemon: name, cause, ...extra });
+    d.startedAt = Date.now();
+    this.onEvent('daemon.started', { ...this.fields(inst, d), cause, ...extra });
+    this.resumeContainers(inst);
   }
 
-  describeDaemons(inst: Instance): Record<string, { active: boolean; pid: number }> {
-    return Object.fromEntries([...inst.daemons.values()].map((d) => [d.name, { active: this.daemonActive(inst, d.name), pid: d.pid }]));
+  /** A restart job (`systemctl restart`, or one propagated by Requires=): stop and start, a new pid. */
+  daemonRestart(inst: Instance, name: DaemonName, cause: string): void {
+    const d = this.daemon(inst, name);
+    if (d.active) {
+      d.active = false;
+      d.frozen = false;
+      this.onEvent('daemon.stopped', { ...this.fields(inst, d), wasActive: true, by: cause });
+      if (d.restartTimer) { clearTimeout(d.restartTimer); d.restartTimer = undefined; }
+      for (const x of inst.daemons.values()) if (x.requires === name && x.active) this.daemonRestart(inst, x.name, `Requires=${name}.service restarted`);
+    }
+    this.daemonStart(inst, name, cause);
+  }
+
+  /** SIGSTOP: the process stays (systemd and pgrep still see it) but does nothing. */
+  daemonFreeze(inst: Instance, name: DaemonName, by: string): void {
+    const d = this.daemon(inst, name);
+    if (!d.active || d.frozen) return;
+    d.frozen = true;
+    this.onEvent('daemon.frozen', { ...this.fields(inst, d), by });
+  }
+
+  /** SIGCONT: the process runs again; a SIGTERM that arrived while it was stopped takes effect now. */
+  daemonThaw(inst: Instance, name: DaemonName, by: string): void {
+    const d = this.daemon(inst, name);
+    if (!d.active || !d.frozen) return;
+    d.frozen = false;
+    this.onEvent('daemon.thawed', { ...this.fields(inst, d), by });
+    if (d.pendingTerm) { d.pendingTerm = false; this.daemonStop(inst, name, 'term', `${by} (pending SIGTERM)`); return; }
+    this.resumeContainers(inst);
+  }
+
+  /** A signal sent to the daemon's process (kill, pkill, systemctl kill). */
+  daemonSignal(inst: Instance, name: DaemonName, sig: number, by: string): void {
+    const d = this.daemon(inst, name);
+    if (!d.active) return;
+    if (sig === 19 || sig === 20 || sig === 21 || sig === 22) return this.daemonFreeze(inst, name, by); // STOP, TSTP, TTIN, TTOU: default action stop
+    if (sig === 18) return this.daemonThaw(inst, name, by);
+    if (sig === 9) return this.daemonStop(inst, name, 'kill', by); // SIGKILL ends a stopped process too
+    if (sig === 1 || sig === 2 || sig === 15 || sig === 3 || sig === 6) {
+      // a stopped process handles these only once continued (the Go runtime's handlers run in the process)
+      if (d.frozen) { d.pendingTerm = true; return; }
+      this.daemonStop(inst, name, sig === 3 || sig === 6 ? 'kill' : 'term', by); // SIGQUIT/SIGABRT: Go dumps and exits 2, a failure
+    }
+    // sig 0 and the rest: no effect in the lab
+  }
+
+  // ---- quirks: faults that do not take (so the harness can prove it notices) ----
+  setQuirk(inst: Instance, daemon: DaemonName, quirk: Quirk, by: string): void {
+    if (!inst.daemons.has(daemon)) throw new Error(`${inst.spec.name} runs no ${daemon}`);
+    const s = inst.quirks.get(daemon) ?? new Set<Quirk>();
+    s.add(quirk);
+    inst.quirks.set(daemon, s);
+    this.onEvent('quirk.set', { instanceId: inst.id, node: inst.spec.name, daemon, quirk, by });
+  }
+
+  clearQuirks(inst: Instance, by: string): Array<{ daemon: DaemonName; quirk: Quirk }> {
+    const gone = [...inst.quirks].flatMap(([daemon, s]) => [...s].map((quirk) => ({ daemon, quirk })));
+    inst.quirks.clear();
+    this.onEvent('quirk.cleared', { instanceId: inst.id, node: inst.spec.name, quirks: gone.map((q) => `${q.quirk}:${q.daemon}`), by });
+    return gone;
+  }
+
+  hasQuirk(inst: Instance, daemon: DaemonName, quirk: Quirk): boolean {
+    return inst.quirks.get(daemon)?.has(quirk) ?? false;
+  }
+
+  listQuirks(): Array<{ node: string; instanceId: string; daemon: DaemonName; quirk: Quirk }> {
+    return [...this.instances.values()].flatMap((i) => [...i.quirks].flatMap(([daemon, s]) => [...s].map((quirk) => ({ node: i.spec.name, instanceId: i.id, daemon, quirk }))));
+  }
+
+  /** A node by name or instance id (not terminated). */
+  findInstance(nodeOrId: string): Instance | undefined {
+    for (const i of this.instances.values()) if (i.state !== 'terminated' && (i.id === nodeOrId || i.spec.name === nodeOrId)) return i;
+    return undefined;
+  }
+
+  describeDaemons(inst: Instance): Record<string, { active: boolean; frozen: boolean; pid: number; kind: Daemon['kind'] }> {
+    return Object.fromEntries([...inst.daemons.values()].map((d) => [d.name, { active: this.daemonActive(inst, d.name), frozen: this.daemonActive(inst, d.name) && d.frozen, pid: d.pid, kind: d.kind }]));
   }
 
   snapshot(): Record<string, unknown> {
@@ -490,6 +703,7 @@ export class World {
         id: i.id, node: i.spec.name, zone: i.spec.zone, state: i.state, asg: i.asg, health: i.health,
         ping: this.pingStatus(i), daemons: this.describeDaemons(i), timers: [...i.transientUnits.keys()],
         ...{ os: i.spec.os, provisioner: i.spec.provisioner, capacityType: i.spec.capacityType, nodeGroup: i.spec.nodeGroup, nodePool: i.spec.nodePool, nodeClaim: i.spec.nodeClaim },
+        quirks: [...i.quirks].flatMap(([daemon, q]) => [...q].map((quirk) => `${quirk}:${daemon}`)),
       })),
       nodeClaims: [...this.nodeClaims.values()],
       asgs: [...this.asgs.values()].map((a) => ({ name: a.name, kind: a.kind, zone: a.zone, zones: a.zones, suspended: [...a.suspended.keys()] })),

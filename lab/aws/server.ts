@@ -2,13 +2,13 @@
 // 1.1) on one port, told apart the way AWS's own front ends are (X-Amz-Target for JSON; for Query the
 // service in the SigV4 credential scope, `sts`, else the Version: 2011-06-15 STS, 2011-01-01 Auto
 // Scaling, otherwise EC2). `/_lab/*` is the test control: injected throttling, 5xx answers and latency, a lab IAM
-// deny list, and a world snapshot.
+// deny list, node quirks (`npm run lab -- quirk`: a fault that does not take on one node), and a world snapshot.
 import http from 'node:http';
 import { AwsError, ec2Error, ec2Response, parseQuery, queryError, queryResponse, requestId } from './wire.js';
 import { ec2Handlers } from './ec2.js';
 import { asgHandlers } from './autoscaling.js';
 import { labAccountId, labIdentity, signedService, stsError, stsHandle, stsResponse } from './sts.js';
-import type { World } from './model.js';
+import { DAEMON_NAMES, QUIRKS, type DaemonName, type Quirk, type World } from './model.js';
 import type { Ssm } from './ssm.js';
 
 export interface FaultRule {
@@ -93,6 +93,23 @@ export function createAwsEndpoint(world: World, ssm: Ssm, snapshot: () => unknow
         return json(200, faults);
       }
       case 'DELETE /_lab/faults': faults.length = 0; return json(200, faults);
+      case 'GET /_lab/quirks': return json(200, world.listQuirks());
+      case 'POST /_lab/quirks': {
+        const q = JSON.parse(body || '{}') as { node?: string; quirk?: string; daemon?: string; by?: string };
+        const inst = world.findInstance(q.node ?? '');
+        if (!inst) return json(404, { error: `no lab node or instance ${String(q.node)}` });
+        if (!QUIRKS.includes(q.quirk as Quirk)) return json(400, { error: `quirk must be one of ${QUIRKS.join(', ')}, got ${String(q.quirk)}` });
+        if (!DAEMON_NAMES.includes(q.daemon as DaemonName)) return json(400, { error: `daemon must be one of ${DAEMON_NAMES.join(', ')}, got ${String(q.daemon)}` });
+        if (!inst.daemons.has(q.daemon as DaemonName)) return json(400, { error: `${inst.spec.name} (${inst.id}) runs no ${q.daemon}` });
+        world.setQuirk(inst, q.daemon as DaemonName, q.quirk as Quirk, q.by ?? 'lab-control');
+        return json(200, world.listQuirks());
+      }
+      case 'DELETE /_lab/quirks': {
+        const inst = world.findInstance(url.searchParams.get('node') ?? '');
+        if (!inst) return json(404, { error: `no lab node or instance ${String(url.searchParams.get('node'))}` });
+        const cleared = world.clearQuirks(inst, url.searchParams.get('by') ?? 'lab-control');
+        return json(200, { node: inst.spec.name, instanceId: inst.id, cleared });
+      }
       case 'PUT /_lab/iam/deny': {
         denied.clear();
         for (const a of JSON.parse(body || '[]') as string[]) denied.add(a);

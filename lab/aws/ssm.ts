@@ -167,7 +167,7 @@ export class Ssm {
     let r = { stdout: '', stderr: '', code: 0, timedOut: false };
     for (const step of cmd.steps) {
       const run = runScript(this.sandbox, {
-        instanceId: inst.id, hostname: inst.spec.privateDnsName, token: this.nodeToken, script: step.script, timeoutMs: step.timeoutSeconds * 1000,
+        instanceId: inst.id, hostname: inst.spec.privateDnsName, token: this.nodeToken, script: step.script, timeoutMs: step.timeoutSeconds * 1000, os: inst.spec.os,
       });
       inv.cancel = run.cancel;
       const x = await run.done;
