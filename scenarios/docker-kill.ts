@@ -2,7 +2,9 @@ import { defineScenario } from '../harness/index.js';
 
 // The container runtime a node reports (containerd on today's AMIs, docker on older ones, per
 // status.nodeInfo.containerRuntimeVersion) is stopped on one node for 45 seconds. kubelet reports the
-// node NotReady at once; its pods stop serving and must be replaced elsewhere.
+// node NotReady. With containerd (AL2023: KillMode=process) the running containers keep serving; with
+// docker (AL2: live-restore off, kubelet Requires=docker) they stop and must be replaced elsewhere.
+// Bottlerocket nodes are never chosen (SSM there cannot reach the host's systemd).
 export default defineScenario({
   name: 'docker-kill',
   description: 'Stop the container runtime (containerd or docker) on one node for 45 seconds',
