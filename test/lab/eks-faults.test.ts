@@ -76,7 +76,10 @@ describe('EKS node kinds: faults that prove they took', function () {
     expect(f.reverted.join('\n')).to.contain(`${stopped.instanceId} was`).and.contain('replaced by Karpenter');
     // the lab did what Karpenter does, and the harness never tried to start the terminated instance
     const events = lab.world.read().filter((e) => Date.parse(e.time) >= mark);
-    const order = ['karpenter.interruption', 'karpenter.node.tainted', 'karpenter.node.drained', 'karpenter.instance.launched'].map((ev) => events.findIndex((e) => e.event === ev && (e.instanceId === stopped.instanceId || e.replaces === stopped.instanceId)));
+    const claim = events.find((e) => e.event === 'karpenter.interruption' && e.instanceId === stopped.instanceId)?.nodeClaim;
+    expect(claim, 'Karpenter saw the interruption of the stopped instance').to.be.a('string');
+    // every step names the stopped instance; the launch names the NodeClaim it replaces
+    const order = ['karpenter.interruption', 'karpenter.node.tainted', 'karpenter.node.drained', 'karpenter.instance.launched'].map((ev) => events.findIndex((e) => e.event === ev && (ev === 'karpenter.instance.launched' ? e.replaces === claim : e.instanceId === stopped.instanceId)));
     expect(order.every((i) => i >= 0), JSON.stringify(order)).to.equal(true);
     expect([...order].sort((a, b) => a - b)).to.deep.equal(order);
     expect(events.some((e) => e.event === 'instance.state' && e.instanceId === stopped.instanceId && e.to === 'pending'), 'never started again').to.equal(false);

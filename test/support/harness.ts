@@ -63,7 +63,8 @@ export async function leftovers(aws: LabAws, t: ResolvedTarget): Promise<string[
   }
   for (const g of w.asgs) if (g.suspended.length) out.push(`ASG ${g.name} suspended ${g.suspended.join(',')}`);
   const tagged = await t.aws.describeInstancesByTag('chaos:stopped-by', ['*']);
-  for (const i of tagged) out.push(`instance ${i.id} tagged chaos:stopped-by`);
+  // a terminated instance keeps its tags for a while (EC2 lists it about an hour): not a leftover
+  for (const i of tagged) if (i.state !== 'terminated') out.push(`instance ${i.id} tagged chaos:stopped-by`);
   return out;
 }
 
