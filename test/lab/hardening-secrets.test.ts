@@ -34,11 +34,13 @@ describe('hardening: no secret reaches a log or a report', function () {
     const jsonLog = path.join(dir, 'log.jsonl');
     const leak = `see https://bucket.s3.amazonaws.com/x?X-Amz-Credential=${ACCESS_KEY_ID}%2F&X-Amz-Signature=${SIGNATURE} Authorization: Bearer ${URL_TOKEN}x ${PLANTED.GITHUB_TOKEN} ${PLANTED.AWS_SESSION_TOKEN}`;
     const file = path.join(dir, 'secrets.ts');
+    // daemon-kill kubelet, not kube-proxy, until the harness freezes kube-proxy (issue 13: it is no longer a
+    // systemd unit on lab nodes); the test is about redaction, any fault that runs will do
     fs.writeFileSync(file, `import { defineScenario } from ${JSON.stringify(path.join(REPO_ROOT, 'harness/index.js'))};
 export default defineScenario({
   name: 'secrets',
   description: ${JSON.stringify(`planted secrets: ${leak}`)},
-  fault: { kind: 'daemon-kill', daemon: 'kube-proxy', count: 1, duration: '3s' },
+  fault: { kind: 'daemon-kill', daemon: 'kubelet', count: 1, duration: '3s' },
   workloads: [{ namespace: 'default', selector: 'app=demo' }],
   probes: [{ name: 'demo', url: '\${LAB_SERVICE_URL}/?X-Amz-Signature=${SIGNATURE}&token=${URL_TOKEN}&k=${PLANTED.DATADOG_API_KEY}', rate: 10, timeout: '1s' }],
   slos: { 'recovered': 'recovery < 2m', 'demo up': 'availability(demo) >= 50%' },
