@@ -63,15 +63,24 @@ export class ListWatch<T extends k8s.KubernetesObject> {
     }
   }
 
+  /**
+   * One list, handed to onList. A method of its own so that the list (every item of a large cluster)
+   * is garbage once onList returns: held in loop()'s frame it stayed alive for the whole watch that
+   * follows (about 16 MB at 30,000 pods).
+   */
+  private async relist(): Promise<void> {
+    const l = await this.list();
+    this.rv = l.metadata?.resourceVersion;
+    this.relists++;
+    this.h.onList(l.items);
+  }
+
   private async loop(firstList: () => void): Promise<void> {
     let backoff = 100;
     while (this.running) {
       try {
         if (!this.rv || this.pollMs) {
-          const l = await this.list();
-          this.rv = l.metadata?.resourceVersion;
-          this.relists++;
-          this.h.onList(l.items);
+          await this.relist();
           firstList();
           this.healed();
         }

@@ -30,8 +30,11 @@ interface PodState { node?: string; ready: boolean; deleted: boolean; created: n
 /**
  * Items per list page (limit/continue): a list of a large cluster is read and reduced a page at a
  * time, so the whole deserialized list is never in memory at once (30,000 pods: hundreds of MB).
+ * 100 rather than 500: a page's garbage (JSON text, parsed and deserialized objects, about 4 MB at
+ * 100 pods) then mostly dies young instead of being promoted; with 1,006 nodes / 30,000 pods against
+ * a local fake apiserver the process peaked 35–45 MB lower, list time unchanged (~6 s).
  */
-export const LIST_PAGE_SIZE = 500;
+export const LIST_PAGE_SIZE = 100;
 
 /** Every page of a list (one consistent snapshot), each item reduced by `slim` as its page arrives. */
 async function listPaged<T, S>(page: (cont: string | undefined) => Promise<{ items: T[]; metadata?: { resourceVersion?: string; _continue?: string } }>, slim: (x: T) => S): Promise<ListResult<S>> {
