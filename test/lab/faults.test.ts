@@ -84,7 +84,7 @@ describe('faults on the lab', function () {
   it('daemon-kill stops the daemon on exactly the planned node through SSM, arms the node-local timer, and reverts', async () => {
     await runAndCheck({ kind: 'daemon-kill', daemon: 'kubelet', zone: 'us-east-1b', duration: '3s' }, async () => {
       const w = await world(aws);
-      const down = w.instances.filter((i) => !i.daemons.kubelet.active);
+      const down = w.instances.filter((i) => i.state === 'running' && !i.daemons.kubelet.active);
       expect(down).to.have.length(1);
       expect(down[0].timers.some((x) => x.startsWith('chaos-restore-kubelet-'))).to.equal(true);
     }, (events, res) => {
@@ -280,9 +280,9 @@ describe('faults on the lab', function () {
       const dir = tempStateDir();
       const r = await runCli(['fault', 'daemon-kill', '--daemon', 'kubelet', '--zone', 'us-east-1b', '--duration', '3s', '--state-dir', dir], { CHAOS_TEST_CRASH_AT: 'ssm.kill:done' });
       expect(r.signal).to.equal('SIGKILL');
-      const down = (await world(aws)).instances.filter((i) => !i.daemons.kubelet.active);
+      const down = (await world(aws)).instances.filter((i) => i.state === 'running' && !i.daemons.kubelet.active);
       expect(down).to.have.length(1);
-      await eventually('kubelet started by the node-local timer', 10_000, async () => (await world(aws)).instances.every((i) => i.daemons.kubelet.active) || undefined, 250);
+      await eventually('kubelet started by the node-local timer', 10_000, async () => (await world(aws)).instances.every((i) => i.state !== 'running' || i.daemons.kubelet.active) || undefined, 250);
       expect(lab.world.read().some((e) => e.event === 'node.timer.fired' && e.node === down[0].node)).to.equal(true);
       // recover closes the journal; starting an active kubelet changes nothing
       const rep = await sweep({ aws: t.aws, kube: t.kube, stateDir: dir, cluster: t.guard.cluster, act: true, log: () => {} });
