@@ -15,7 +15,13 @@
 # when those are mounted writable (emptyDirs in the CronJob; anonymous volumes under `docker run`).
 #
 # BASE_IMAGE: any Debian-based image with Node ≥ 20.19 and npm (node:20-bookworm-slim; pin it by
-# digest in your build, e.g. --build-arg BASE_IMAGE=node:20-bookworm-slim@sha256:…).
+# digest in your build, e.g. --build-arg BASE_IMAGE=node:20-bookworm-slim@sha256:…). Without a
+# registry, scripts/build-image.sh makes one from Debian packages (mmdebstrap, trixie's nodejs + npm).
+#
+# npm behind a TLS-intercepting proxy: pass its CA bundle as the build secret npm_ca
+# (--secret id=npm_ca,src=/path/to/ca.pem); npm reads it during the two RUNs that install packages,
+# through NODE_EXTRA_CA_CERTS set inside the RUN only — it is never written to a layer or the image's
+# ENV. Without that secret those RUNs are unchanged.
 ARG BASE_IMAGE=node:20-bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
@@ -24,7 +30,9 @@ ENV npm_config_update_notifier=false \
     npm_config_audit=false
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci
+RUN --mount=type=secret,id=npm_ca \
+    if [ -f /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
+    npm ci
 COPY . .
 RUN npm run build \
  && mkdir -p /out \
@@ -41,7 +49,9 @@ ENV NODE_ENV=production \
 COPY --from=build /out/ /opt/chaos-pkg/
 # The package is installed by name for scenario files that import it: /work/node_modules/<name> links
 # to the global install (ES module resolution does not look in the global folder).
-RUN npm install --global --omit=dev --no-audit --no-fund --cache /opt/chaos-pkg/cache /opt/chaos-pkg/*.tgz \
+RUN --mount=type=secret,id=npm_ca \
+    if [ -f /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
+    npm install --global --omit=dev --no-audit --no-fund --cache /opt/chaos-pkg/cache /opt/chaos-pkg/*.tgz \
  && name="$(cat /opt/chaos-pkg/name)" \
  && mkdir -p /work/.chaos /work/reports /work/scenarios "$(dirname "/work/node_modules/$name")" \
  && ln -s "$(npm root --global)/$name" "/work/node_modules/$name" \
