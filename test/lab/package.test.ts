@@ -135,7 +135,7 @@ describe('the package, installed from its tarball (npm pack → npm install → 
     expect(r.stdout).to.contain(`lab "${TEST_CLUSTER}": up`);
     const up = await run('npx', ['--no', '--', 'chaos', 'lab', 'up'], project, cleanEnv({ LAB_DIR: TEST_LAB_DIR, LAB_CLUSTER_NAME: TEST_CLUSTER }), 180_000);
     expect(up.code, show(up)).to.equal(0);
-    expect(up.stderr).to.match(/already up in [\d.]+s: 6 nodes/);
+    expect(up.stderr).to.match(/already up in [\d.]+s: \d+ nodes/);
     const help = await chaos('lab', '--help');
     expect(help.code, show(help)).to.equal(0);
     expect(help.stdout).to.match(/Usage: chaos lab/).and.match(/\n {2}up /);
