@@ -162,8 +162,9 @@ export async function injectAndRevert(ctx: FaultContext, pf: PlannedFault, o: Fa
         else ctx.log(`effect ${v.status}: ${v.detail.join('; ')}`);
       });
     await (o.during ? o.during(plan, abort.signal) : sleep(plan.durationMs, abort.signal));
-    // the verdict needs the check: the hold ends, the check may still be within its bound
-    await checked;
+    // the verdict needs the check: the hold ends, the check may still be within its bound (an abort
+    // — Ctrl-C, a stop condition, the lever — does not wait for it: the revert starts at once)
+    if (!abort.signal.aborted) await Promise.race([checked, new Promise<void>((r) => abort.signal.addEventListener('abort', () => r(), { once: true }))]);
     if (abort.signal.aborted) throw abort.signal.reason ?? new HarnessError('aborted', ExitCode.Aborted);
   } catch (err) {
     res.error = err as Error;
