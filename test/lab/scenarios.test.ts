@@ -156,7 +156,7 @@ describe('scenarios end to end on the lab', function () {
       const { r, report } = await runScenario('docker-kill', { LAB_DIR: DOCKER_LAB });
       expect(r.code, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-1500)}`).to.equal(ExitCode.Ok);
       expect(report!.verdict).to.equal('pass');
-      expect(r.stderr).to.match(/chaos: docker stopped/);
+      expect(r.stderr).to.match(/chaos: verified: docker is inactive after systemctl stop/);
     });
   });
 });
