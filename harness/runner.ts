@@ -5,6 +5,7 @@ import Mocha from 'mocha';
 import { ExitCode, HarnessError, invalid } from './exit-codes.js';
 import { injectAndRevert, planFault, sleep, type FaultContext, type FaultRunResult, type Plan, type PlannedFault } from './faults/index.js';
 import { faultScope, NO_FAULT, type FaultScope } from './slo/health.js';
+import { missingEffect } from './faults/effects.js';
 import { recheckBeforeInject, whereOf } from './recover.js';
 import { Observer, workloadKey } from './observe/observer.js';
 import { Prober } from './probes/prober.js';
@@ -262,7 +263,7 @@ export function judge(res: ScenarioResult, s: Pick<Scenario, 'slos' | 'settle'>)
   if (res.fault) {
     res.analysis = analyze(res.timeline, { settleMs: s.settle });
     // a fault that did not take tested nothing: no SLO is judged (exit 6)
-    const missing = res.fault.verification?.status === 'not-taken' ? res.fault.verification.detail.find((l) => l.startsWith('missing: '))?.slice(9) ?? res.fault.verification.detail[0] : undefined;
+    const missing = res.fault.verification?.status === 'not-taken' ? missingEffect(res.fault.verification) : undefined;
     res.verdicts = res.exitCode === ExitCode.NotTaken ? notJudged(s.slos, `the fault did not take effect (${missing ?? res.error ?? 'no effect seen'})`) : judgeGaps(evaluate(s.slos, res.analysis), res.analysis, s.settle);
     if (res.exitCode === ExitCode.Ok && res.verdicts.some((v) => !v.pass)) res.exitCode = ExitCode.SloBreached;
   }

@@ -10,7 +10,7 @@ import { HarnessError, ExitCode, FaultNotTaken, invalid } from '../exit-codes.js
 import type { Journal } from '../journal.js';
 import { chooseNodes, describeNode, verifyInstances, workloadHosts, type TargetNode } from './targets.js';
 import { BOTTLEROCKET_WHY } from './node-kinds.js';
-import { heartbeatLossExpected, nodesReach, RUNTIME_NOT_READY_MS, skipped, verification } from './effects.js';
+import { heartbeatLossExpected, MISSING, nodesReach, RUNTIME_NOT_READY_MS, skipped, verification } from './effects.js';
 import { formatMs } from '../duration.js';
 import { until, type RevertContext, type RevertReport } from './types.js';
 import { DAEMON_KILL, DAEMON_KILL_REQUESTS } from '../iam/statements.js';
@@ -160,7 +160,7 @@ export const daemonKill = defineFaultKind<DaemonKillSpec, DaemonKillResources>({
       const notTaken = results.filter((x) => x.responseCode === NOT_TAKEN_EXIT);
       if (notTaken.length) {
         throw new FaultNotTaken(`daemon-kill: ${daemon} on ${notTaken.length} instance(s): the node script saw no effect`,
-          notTaken.map((x) => `missing: ${x.instanceId}: ${x.stderr.trim() || x.stdout.trim() || '(no output)'}`));
+          notTaken.map((x) => `${MISSING}${x.instanceId}: ${x.stderr.trim() || x.stdout.trim() || '(no output)'}`));
       }
       const failed = results.filter((x) => x.status !== 'Success');
       if (failed.length) {
@@ -179,7 +179,7 @@ export const daemonKill = defineFaultKind<DaemonKillSpec, DaemonKillResources>({
     const { nodes, daemons, mode } = plan.resources;
     const seen = new Map<string, string>();
     for (const e of j.doneFor('ssm.kill')) for (const x of (e.data.results as Array<{ instanceId: string; verified?: string }>) ?? []) if (x.verified) seen.set(x.instanceId, x.verified);
-    const script = { ok: nodes.every((n) => seen.has(n.instanceId)), lines: nodes.map((n) => (seen.has(n.instanceId) ? `${n.name}: ${seen.get(n.instanceId)}` : `missing: ${n.name}: the node script reported no verified effect`)) };
+    const script = { ok: nodes.every((n) => seen.has(n.instanceId)), lines: nodes.map((n) => (seen.has(n.instanceId) ? `${n.name}: ${seen.get(n.instanceId)}` : `${MISSING}${n.name}: the node script reported no verified effect`)) };
     const checks = [script];
     if (mode === 'stop') {
       const kubelet = nodes.filter((n) => daemons[n.instanceId] === 'kubelet').map((n) => n.name);

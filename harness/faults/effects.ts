@@ -66,6 +66,12 @@ export async function waitForEffect(boundMs: number, check: () => Promise<string
 /** How a verification's detail line marks an effect that did not appear. */
 export const MISSING = 'missing: ';
 
+/** The effect a verification found missing (its first `missing:` line, else its first line), for messages. */
+export function missingEffect(v: Pick<Verification, 'detail'>): string | undefined {
+  const l = v.detail.find((x) => x.startsWith(MISSING)) ?? v.detail[0];
+  return l?.startsWith(MISSING) ? l.slice(MISSING.length) : l;
+}
+
 const describe = (c: NodeCondition) => `Ready=${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`;
 
 /**

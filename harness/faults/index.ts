@@ -4,7 +4,7 @@ import { ExitCode, FaultNotTaken, HarnessError, invalid } from '../exit-codes.js
 import { Journal } from '../journal.js';
 import { explainAwsError } from '../aws/errors.js';
 import { faults, type AnyFaultKind, type FaultRegistry } from './registry.js';
-import { MISSING } from './effects.js';
+import { missingEffect } from './effects.js';
 import { NOT_CHECKED, type Faulted, type Verification } from './kind.js';
 import { sleep, type FaultContext, type Leftover, type Plan, type RevertContext, type RevertReport } from './types.js';
 
@@ -158,7 +158,7 @@ export async function injectAndRevert(ctx: FaultContext, pf: PlannedFault, o: Fa
       .then((v) => {
         res.verification = v;
         o.onVerified?.(v);
-        if (v.status === 'not-taken') abort.abort(new FaultNotTaken(`the fault did not take effect: ${(v.detail.find((l) => l.startsWith(MISSING)) ?? v.detail[0] ?? 'no effect seen').replace(MISSING, '')}`, v.detail));
+        if (v.status === 'not-taken') abort.abort(new FaultNotTaken(`the fault did not take effect: ${missingEffect(v) ?? 'no effect seen'}`, v.detail));
         else ctx.log(`effect ${v.status}: ${v.detail.join('; ')}`);
       });
     await (o.during ? o.during(plan, abort.signal) : sleep(plan.durationMs, abort.signal));

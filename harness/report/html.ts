@@ -8,6 +8,7 @@ import { gapLines, type ReportV1 } from './index.js';
 import { apiserverOutages } from '../slo/gaps.js';
 import { formatMeasured } from '../slo/evaluate.js';
 import { formatSeconds } from '../duration.js';
+import { MISSING } from '../faults/effects.js';
 import { faultScope, healthyCounts, NO_FAULT, type NodeHealth } from '../slo/health.js';
 
 const require = createRequire(import.meta.url);
@@ -65,7 +66,7 @@ export function reportHtml(r: ReportV1): string {
   const color = r.verdict === 'pass' ? '#1a7f37' : r.verdict === 'fail' || r.verdict === 'not-taken' ? '#cf222e' : '#9a6700';
   const rows = r.slos.map((s) => `<tr class="${s.judged === false ? 'nj' : s.pass ? 'ok' : 'bad'}"><td>${s.judged === false ? '–' : s.pass ? '✔' : '✘'}</td><td>${esc(s.name)}</td><td><code>${esc(s.objective)}</code></td><td>${esc(formatMeasured(s))}</td><td class="detail">${esc(s.detail)}</td></tr>`).join('\n');
   const v = r.faults[0]?.verification;
-  const effect = v ? `<h2>Effect: ${esc(v.status)}</h2><ul>${v.detail.map((l) => `<li${l.startsWith('missing: ') ? ' class="bad"' : ''}>${esc(l)}</li>`).join('')}</ul>` : '';
+  const effect = v ? `<h2>Effect: ${esc(v.status)}</h2><ul>${v.detail.map((l) => `<li${l.startsWith(MISSING) ? ' class="bad"' : ''}>${esc(l)}</li>`).join('')}</ul>` : '';
   const repl = (r.faults[0]?.replacements ?? []).map((x) => `<li>replacement of ${esc(x.replaced)} (NodePool ${esc(x.pool)}): ${x.by ? `${esc(x.by)} Ready ${x.readyAfterMs !== undefined ? `${formatSeconds(x.readyAfterMs)} after the injection` : ''}` : '<b>none Ready</b>'}</li>`).join('');
   const warn = (r.warnings ?? []).map((w) => `<p class="gap">⚠ ${esc(w)}</p>`).join('\n');
   const wl = r.workloads.map((w) => `<tr><td>${esc(w.workload)}</td><td>${w.desired}</td>${[w.detectMs, w.rescheduleMs, w.readyMs, w.recoveryMs].map((x) => `<td>${formatSeconds(x)}</td>`).join('')}</tr>`).join('\n');

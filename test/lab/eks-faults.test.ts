@@ -19,7 +19,9 @@ function labCli(args: string[]): { code: number | null; out: string } {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-async function runScenarioYaml(name: string, yaml: string): Promise<{ code: number | null; out: string; report: ReportV1 }> {
+/** A scenario file on the demo workload and its probe (10 req/s): `lines` add the fault, the SLOs and the rest. */
+async function runScenarioYaml(name: string, lines: string[]): Promise<{ code: number | null; out: string; report: ReportV1 }> {
+  const yaml = [`name: ${name}`, ...lines.slice(0, 2), 'workloads: [{ namespace: default, selector: app=demo }]', 'probes: [{ name: demo, url: "${LAB_SERVICE_URL}/", rate: 10, timeout: 2s }]', ...lines.slice(2), ''].join('\n');
   const dir = tempStateDir();
   const file = path.join(dir, `${name}.yaml`);
   fs.writeFileSync(file, yaml);
@@ -49,17 +51,13 @@ describe('EKS node kinds: faults that prove they took', function () {
     expect(before.length, 'the test lab has an on-demand Karpenter node').to.be.at.least(1);
     const mark = Date.now();
     const { code, out, report } = await runScenarioYaml('karpenter-stop', [
-      'name: karpenter-stop',
       'description: Stop a Karpenter node; Karpenter replaces it',
       'fault: { kind: node-stop, selector: "karpenter.sh/nodepool=default,karpenter.sh/capacity-type=on-demand", count: 1, karpenter: expect-replacement, duration: 20s }',
-      'workloads: [{ namespace: default, selector: app=demo }]',
-      'probes: [{ name: demo, url: "${LAB_SERVICE_URL}/", rate: 10, timeout: 2s }]',
       'recoveryTimeout: 3m',
       'slos:',
       '  pods ready: recovery < 3m',
       '  demo mostly up: availability(demo) >= 90%',
-      '',
-    ].join('\n'));
+    ]);
     expect(code, out).to.equal(ExitCode.Ok);
     expect(report.verdict).to.equal('pass');
     const f = report.faults[0];
@@ -97,16 +95,12 @@ describe('EKS node kinds: faults that prove they took', function () {
     try {
       const mark = Date.now();
       const { code, out, report } = await runScenarioYaml('kubelet-not-taken', [
-        'name: kubelet-not-taken',
         'description: kubelet stop on a node that ignores it',
         `fault: { kind: daemon-kill, daemon: kubelet, selector: "kubernetes.io/hostname=${victim}", count: 1, duration: 30s }`,
-        'workloads: [{ namespace: default, selector: app=demo }]',
-        'probes: [{ name: demo, url: "${LAB_SERVICE_URL}/", rate: 10, timeout: 2s }]',
         'slos:',
         '  pods ready: recovery < 2m',
         '  demo up: availability(demo) >= 99%',
-        '',
-      ].join('\n'));
+      ]);
       expect(code, out).to.equal(ExitCode.NotTaken);
       expect(report.verdict).to.equal('not-taken');
       expect(report.exitCode).to.equal(6);
