@@ -95,7 +95,7 @@ describe('harness SSM documents', () => {
 
   const stop = { daemon: 'kubelet', seconds: '60', timer: 'chaos-restore-kubelet-a1b2c3' };
 
-  it('stop: arms the timer, checks it, stops the daemon and checks it is inactive (else exit 5: not taken)', () => {
+  it('stop: arms the timer, checks it, stops the daemon and checks it is inactive (else exit 86: not taken)', () => {
     const r = run(DOCUMENT_NAMES.stop, stop);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.calls).to.deep.equal([
