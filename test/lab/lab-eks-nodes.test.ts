@@ -82,10 +82,16 @@ describe('lab: EKS node kinds, add-ons and Karpenter interruption', function () 
     const ds = await lab.kube.apps.readNamespacedDaemonSet({ name: ADDONS.kubeProxy.name, namespace: ADDONS.namespace });
     expect(ds.metadata!.labels).to.include({ 'k8s-app': 'kube-proxy', 'eks.amazonaws.com/component': 'kube-proxy' });
     expect(ds.spec!.template.spec!.hostNetwork).to.equal(true);
+    // One pod per existing Node. A Node deleted by an earlier test (Auto Scaling or Karpenter replaced
+    // its instance) leaves its pod behind until the PodGC controller removes orphans (a 40 s
+    // quarantine, checked every 20 s, as on any cluster): such a pod is not the DaemonSet's to count.
     const pods = await eventually('a Ready kube-proxy pod on every node', 60_000, async () => {
       const all = await nodes();
-      const ps = (await lab.kube.core.listNamespacedPod({ namespace: ADDONS.namespace, labelSelector: ADDONS.kubeProxy.selector })).items.filter(live);
-      return all.every((n) => ps.some((p) => p.spec!.nodeName === n.metadata!.name && p.status?.phase === 'Running' && podReady(p))) && ps.length === all.length ? ps : undefined;
+      const names = new Set(all.map((n) => n.metadata!.name!));
+      const ps = (await lab.kube.core.listNamespacedPod({ namespace: ADDONS.namespace, labelSelector: ADDONS.kubeProxy.selector }))
+        .items.filter(live).filter((p) => names.has(p.spec!.nodeName!));
+      const onEach = all.map((n) => ps.filter((p) => p.spec!.nodeName === n.metadata!.name));
+      return onEach.every((mine) => mine.length === 1 && mine[0].status?.phase === 'Running' && podReady(mine[0])) ? ps : undefined;
     });
     for (const p of pods) expect(p.status!.podIP, 'hostNetwork: the node IP').to.equal(p.status!.hostIP);
   });
