@@ -245,6 +245,52 @@ export function daemonPolicies(os: NodeOs, runtime: Runtime): Map<DaemonName, Da
   return m;
 }
 
+/**
+ * An NLB as the AWS Load Balancer Controller provisions it for a Service of type LoadBalancer
+ * (lab/dataplane.ts creates and updates it; lab/aws serves it through ELBv2 Describe* and EC2
+ * DescribeNetworkInterfaces). One entry per Service, keyed by "namespace/name".
+ */
+export interface LabLoadBalancer {
+  /** the Service, "namespace/name" */
+  service: string;
+  /** the controller's naming: k8s-<namespace>-<service>-<10 hex>, at most 32 characters */
+  name: string;
+  arn: string;
+  /** <name>-<16 hex>.elb.<region>.amazonaws.com: what status.loadBalancer.ingress[].hostname says */
+  dnsName: string;
+  scheme: 'internet-facing' | 'internal';
+  targetType: 'instance' | 'ip';
+  crossZone: boolean;
+  /** the listener port, the same on every zone's address */
+  port: number;
+  /** one load balancer node per zone: `address` is the loopback listener the lab serves (it stands for the
+   *  ENI's public IP of an internet-facing NLB: Association.PublicIp), `privateIp` the ENI's address in the VPC */
+  zones: Array<{ zone: string; subnetId: string; address: string; privateIp: string; eniId: string }>;
+  targetGroupArn: string;
+  healthCheck: { protocol: 'TCP' | 'HTTP'; port: string; path?: string; intervalSeconds: number; timeoutSeconds: number; healthyThreshold: number; unhealthyThreshold: number };
+  /** registered targets by id (an instance id, or a pod IP for `ip` targets), as DescribeTargetHealth reports them */
+  targets: Map<string, { id: string; port: number; zone: string; state: 'initial' | 'healthy' | 'unhealthy' | 'draining' | 'unused'; reason?: string }>;
+}
+
+/** An ENI as EC2 DescribeNetworkInterfaces returns it (InterfaceType values from the EC2 API reference). */
+export interface LabNetworkInterface {
+  id: string;
+  subnetId: string;
+  zone: string;
+  vpcId: string;
+  interfaceType: 'interface' | 'natGateway' | 'network_load_balancer' | 'vpc_endpoint' | 'branch' | 'trunk';
+  description: string;
+  privateIp: string;
+  secondaryIps: string[];
+  /** Association.PublicIp (an NLB's zone address in the lab is its loopback listener address) */
+  publicIp?: string;
+  attachment?: { instanceId?: string; instanceOwnerId?: string; deviceIndex: number; status: 'attached' | 'detached' };
+  requesterId?: string;
+  requesterManaged: boolean;
+  status: 'in-use' | 'available';
+  tags: Record<string, string>;
+}
+
 export class World {
   readonly vpc: Vpc;
   readonly subnets: Subnet[] = [];
@@ -255,6 +301,10 @@ export class World {
   readonly clientTokens = new Map<string, { aclId: string; vpcId: string }>();
   /** Karpenter NodeClaim records, by name */
   readonly nodeClaims = new Map<string, NodeClaim>();
+  /** NLBs of LoadBalancer Services, by "namespace/name" (see LabLoadBalancer) */
+  readonly loadBalancers = new Map<string, LabLoadBalancer>();
+  /** ENIs that are not derived from instances (NLB, NAT gateway, VPC endpoints, EKS control plane), by id */
+  readonly networkInterfaces = new Map<string, LabNetworkInterface>();
   private nextKarpenterOrdinal = 0;
   private nextPid = 2000;
 
