@@ -1,7 +1,7 @@
 // Faults on the EKS-like lab, end to end through `chaos run FILE`: a node-stop on a Karpenter node
 // that expects the replacement (judged: a new Node of the NodePool Ready, its time reported, the
 // terminated instance never started), and a kubelet stop that does not take (the lab's quirk
-// ignore-stop) ending in exit 6 with every SLO not judged.
+// ignore-stop) ending in exit 6 with every SLO not judged; a NotReady node outside the scope is a warning.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -117,6 +117,39 @@ describe('EKS node kinds: faults that prove they took', function () {
       expect(report.faults[0].leftovers).to.deep.equal([]);
     } finally {
       expect(labCli(['quirk', victim!, 'clear']).code).to.equal(0);
+    }
+  });
+
+  it('a NotReady, cordoned node outside the scope (autoscaler churn: a node still joining) is a warning, not a failure', async () => {
+    // A Node object KWOK does not manage (no heartbeat label): it never posts Ready, as a node the
+    // autoscaler launched whose kubelet has not registered its status yet; cordoned, so nothing lands there.
+    const churn = 'ip-10-0-1-249.ec2.internal';
+    await lab.kube.core.createNode({ body: {
+      metadata: { name: churn, labels: { 'kubernetes.io/hostname': churn, 'topology.kubernetes.io/zone': 'us-east-1a', 'eks.amazonaws.com/nodegroup': `${lab.state.options.clusterName}-ng-us-east-1a` } },
+      spec: { unschedulable: true },
+    } });
+    try {
+      const pods = (await lab.kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=demo' })).items;
+      const al2023 = new Set((await lab.kube.core.listNode({ labelSelector: 'eks.amazonaws.com/nodegroup' })).items.filter((n) => n.status?.nodeInfo?.osImage?.startsWith('Amazon Linux 2023')).map((n) => n.metadata!.name!));
+      const victim = pods.map((p) => p.spec?.nodeName).find((n): n is string => !!n && al2023.has(n));
+      expect(victim, 'a demo pod runs on an AL2023 node').to.be.a('string');
+      const { code, out, report } = await runScenarioYaml('churn-warning', [
+        'description: kubelet stop beside a node that is still joining',
+        `fault: { kind: daemon-kill, daemon: kubelet, selector: "kubernetes.io/hostname=${victim}", count: 1, duration: 30s }`,
+        'recoveryTimeout: 2m',
+        'slos:',
+        '  pods ready: recovery < 2m',
+        '  node back: node-recovery < 1m',
+      ]);
+      expect(code, out).to.equal(ExitCode.Ok);
+      expect(report.verdict).to.equal('pass');
+      const w = report.warnings.find((x) => x.includes(churn));
+      expect(w, JSON.stringify(report.warnings)).to.match(/nodes outside the scenario's scope/);
+      expect(w).to.contain(`${churn} (not Ready, cordoned)`);
+      expect(out).to.contain(`warning: nodes outside the scenario's scope`);
+      expect(report.slos.every((x) => x.judged && x.pass), JSON.stringify(report.slos)).to.equal(true);
+    } finally {
+      await lab.kube.core.deleteNode({ name: churn });
     }
   });
 });
