@@ -12,7 +12,8 @@ import { buildReport, summaryMd } from '../../harness/report/index.js';
 import { addressSeries, reportHtml } from '../../harness/report/html.js';
 import { collectAddressZones, judge, type ScenarioResult } from '../../harness/runner.js';
 import { ExitCode } from '../../harness/exit-codes.js';
-import type { AddressInterface } from '../../harness/aws/index.js';
+import http from 'node:http';
+import { Aws, makeClients, type AddressInterface } from '../../harness/aws/index.js';
 import { scripted, zonal, ZONAL_ADDRS, ZONAL_ZONES } from '../support/timelines.js';
 import { tempStateDir } from '../support/harness.js';
 
@@ -190,6 +191,49 @@ describe('the end-of-run address → zone lookup', () => {
     const w: string[] = [];
     expect(await collectAddressZones({ networkInterfacesByAddress: async () => { called = true; return new Map(); } }, scripted(), (x) => w.push(x))).to.deep.equal({});
     expect([called, w]).to.deep.equal([false, []]);
+  });
+});
+
+describe('Aws.networkInterfacesByAddress over the EC2 wire protocol', () => {
+  // EC2's DescribeNetworkInterfaces response shape (as moto's elastic_network_interfaces.py template
+  // renders it): the public IP under association, the private IPs under privateIpAddressesSet.
+  const eniXml = (id: string, zone: string, type: string, priv: string, pub?: string) => `<item><networkInterfaceId>${id}</networkInterfaceId><subnetId>subnet-${zone}</subnetId><vpcId>vpc-1</vpcId>
+<availabilityZone>${zone}</availabilityZone><description>ELB net/k8s-default-demo/abc</description><interfaceType>${type}</interfaceType><status>in-use</status>
+<privateIpAddress>${priv}</privateIpAddress>${pub ? `<association><publicIp>${pub}</publicIp><ipOwnerId>amazon</ipOwnerId></association>` : ''}
+<privateIpAddressesSet><item><privateIpAddress>${priv}</privateIpAddress><primary>true</primary>${pub ? `<association><publicIp>${pub}</publicIp></association>` : ''}</item></privateIpAddressesSet></item>`;
+
+  it('asks by association.public-ip, then by addresses.private-ip-address for the rest, and maps each address to its interface', async () => {
+    const asked: Array<Record<string, string>> = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('end', () => {
+        const q = Object.fromEntries(new URLSearchParams(body));
+        asked.push(q);
+        const values = Object.entries(q).filter(([k]) => /^Filter\.1\.Value\.\d+$/.test(k)).map(([, v]) => v);
+        const items = q['Filter.1.Name'] === 'association.public-ip'
+          ? (values.includes('127.0.10.2') ? eniXml('eni-b', 'us-east-1b', 'network_load_balancer', '10.0.1.9', '127.0.10.2') : '')
+          : (values.includes('10.0.2.7') ? eniXml('eni-pod', 'us-east-1c', 'interface', '10.0.2.7') : '');
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end(`<?xml version="1.0" encoding="UTF-8"?><DescribeNetworkInterfacesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-1</requestId><networkInterfaceSet>${items}</networkInterfaceSet></DescribeNetworkInterfacesResponse>`);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const aws = new Aws(makeClients({ kind: 'lab', region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }));
+      const m = await aws.networkInterfacesByAddress(['127.0.10.2', '10.0.2.7', '192.0.2.1']);
+      expect(Object.fromEntries(m)).to.deep.equal({
+        '127.0.10.2': { zone: 'us-east-1b', interfaceType: 'network_load_balancer', description: 'ELB net/k8s-default-demo/abc', eniId: 'eni-b' },
+        '10.0.2.7': { zone: 'us-east-1c', interfaceType: 'interface', description: 'ELB net/k8s-default-demo/abc', eniId: 'eni-pod' },
+      });
+      expect(asked.map((q) => [q.Action, q['Filter.1.Name'], Object.keys(q).filter((k) => k.startsWith('Filter.1.Value.')).length])).to.deep.equal([
+        ['DescribeNetworkInterfaces', 'association.public-ip', 3], ['DescribeNetworkInterfaces', 'addresses.private-ip-address', 2],
+      ]);
+      expect(aws.calls.map((c) => [c.action, c.ok])).to.deep.equal([['ec2:DescribeNetworkInterfaces', true], ['ec2:DescribeNetworkInterfaces', true]]);
+    } finally {
+      server.close();
+    }
   });
 });
 
