@@ -19,7 +19,7 @@ import { packageJson, projectDir, projectPaths, setProjectDir } from './project.
 import { expandProbeUrls } from './scenario.js';
 import { listScenarioFiles, loadScenario, SCENARIO_EXTENSIONS } from './scenario-load.js';
 import type { RunStatus } from './runner.js';
-import { formatDuration, formatMs } from './duration.js';
+import { formatDuration, formatMs, formatSeconds } from './duration.js';
 import type { ReportV1 } from './report/index.js';
 import { Redactor } from './report/redact.js';
 import { formatMeasured } from './slo/evaluate.js';
@@ -455,6 +455,7 @@ async function runPreparedScenario(loaded: Awaited<ReturnType<typeof loadScenari
     for (const w of r.warnings) out(`  warning: ${w}`);
     for (const w of r.analysis?.workloads ?? []) out(`  workload ${w.workload}: detect ${formatMs(w.detectMs)}, reschedule ${formatMs(w.rescheduleMs)}, ready ${formatMs(w.readyMs)}, recovered ${formatMs(w.recoveryMs)}`);
     for (const [n, ph] of Object.entries(r.analysis?.probes ?? {})) out(`  probe ${n}: ${(['steady', 'fault', 'recovery'] as const).map((p) => `${p} ${ph[p].attempts ? `${ph[p].availability.toFixed(2)}% p99 ${ph[p].p99}ms` : '—'}`).join(', ')}; longest outage ${formatMs(ph.all.maxOutageMs)}`);
+    for (const [n, zones] of Object.entries(r.analysis?.byZone ?? {})) for (const z of zones) out(`    zone ${z.zone} (${z.addrs.map((x) => x ?? 'unresolved').join(', ')}): ${z.stats.all.availability.toFixed(2)}% of ${z.stats.all.attempts}, fault ${z.stats.fault.attempts ? `${z.stats.fault.availability.toFixed(2)}%` : '—'}${z.firstFailure !== undefined ? `, failing t=${formatSeconds(z.firstFailure)}..${formatSeconds(z.lastFailure!)}` : ''}, last sent t=${formatSeconds(z.lastAttempt)}`);
     if (r.error) out(`  ${r.verdict}: ${r.error}${r.errorDetails?.length ? `\n    ${r.errorDetails.join('\n    ')}` : ''}`);
     if (r.fault?.revert.leftovers.length) for (const l of formatLeftovers(r.fault.revert.leftovers)) out(l);
     out(`  report: ${path.relative(process.cwd(), file)} (+ junit.xml, summary.md, report.html)`);

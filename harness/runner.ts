@@ -10,7 +10,7 @@ import { recheckBeforeInject, whereOf } from './recover.js';
 import { Observer, workloadKey } from './observe/observer.js';
 import { Prober } from './probes/prober.js';
 import { Recorder, type Timeline } from './timeline.js';
-import { analyze, type Analysis } from './slo/analyze.js';
+import { analyze, type AddressZones, type Analysis } from './slo/analyze.js';
 import { evaluate, formatMeasured, notJudged, type Verdict } from './slo/evaluate.js';
 import { formatDuration } from './duration.js';
 import type { Scenario } from './scenario.js';
@@ -64,6 +64,8 @@ export interface ScenarioResult {
   errorDetails?: string[];
   /** what did not fail the run but an SRE should know (nodes outside the scope not Ready, …) */
   warnings: string[];
+  /** the zone of each address the probes sent to, from the target at the end of the run (collectAddressZones) */
+  addressZones?: AddressZones;
   /** nodes replaced as the scenario expected (Karpenter): which Node took over, Ready how long after the injection */
   replacements?: Array<{ replaced: string; pool: string; by?: string; readyAfterMs?: number }>;
 }
@@ -261,14 +263,46 @@ const VERDICTS: Record<number, VerdictName> = { [ExitCode.Ok]: 'pass', [ExitCode
 /** Judging: the recorded timeline → analysis → SLO verdicts (pure), and the run's verdict. */
 export function judge(res: ScenarioResult, s: Pick<Scenario, 'slos' | 'settle'>): ScenarioResult {
   if (res.fault) {
-    res.analysis = analyze(res.timeline, { settleMs: s.settle });
+    res.analysis = analyze(res.timeline, { settleMs: s.settle, zones: res.addressZones });
     // a fault that did not take tested nothing: no SLO is judged (exit 6)
     const missing = res.fault.verification?.status === 'not-taken' ? missingEffect(res.fault.verification) : undefined;
     res.verdicts = res.exitCode === ExitCode.NotTaken ? notJudged(s.slos, `the fault did not take effect (${missing ?? res.error ?? 'no effect seen'})`) : judgeGaps(evaluate(s.slos, res.analysis), res.analysis, s.settle);
-    if (res.exitCode === ExitCode.Ok && res.verdicts.some((v) => !v.pass)) res.exitCode = ExitCode.SloBreached;
+    // an SLO not judged (a zone that got no attempts) does not fail the run: it is named in the warnings
+    if (res.exitCode === ExitCode.Ok && res.verdicts.some((v) => v.judged && !v.pass)) res.exitCode = ExitCode.SloBreached;
+    if (res.exitCode !== ExitCode.NotTaken) for (const v of res.verdicts) if (!v.judged) res.warnings.push(`SLO "${v.name}" (${v.objective}) was ${v.detail}`);
   }
   res.verdict = VERDICTS[res.exitCode] ?? 'error';
   return res;
+}
+
+/** How long the end-of-run lookup of the probes' addresses may take before their zone is "unknown". */
+const ZONE_LOOKUP_TIMEOUT_MS = 30_000;
+
+/**
+ * The zone of every address the probes sent to (the timeline's probe `addr`), from the target's EC2
+ * (DescribeNetworkInterfaces). Never fails the run: a failed lookup, or an address no interface
+ * holds, leaves those addresses in zone "unknown" with a warning.
+ */
+export async function collectAddressZones(aws: Pick<FaultContext['aws'], 'networkInterfacesByAddress'>, tl: Timeline, warn: (m: string) => void, timeoutMs = ZONE_LOOKUP_TIMEOUT_MS): Promise<AddressZones> {
+  const ips = [...new Set(tl.events.flatMap((e) => (e.type === 'probe' && e.addr ? [e.addr] : [])))].sort();
+  if (!ips.length) return {};
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const found = await Promise.race([
+      aws.networkInterfacesByAddress(ips),
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs); }),
+    ]);
+    const out: AddressZones = {};
+    for (const [ip, n] of found) if (n.zone) out[ip] = { zone: n.zone, interfaceType: n.interfaceType || undefined, description: n.description || undefined, eniId: n.eniId || undefined };
+    const missing = ips.filter((ip) => !out[ip]);
+    if (missing.length) warn(`no network interface of the target holds ${missing.join(', ')} (DescribeNetworkInterfaces): the probe results for ${missing.length === 1 ? 'it are' : 'them are'} in zone "unknown"`);
+    return out;
+  } catch (err) {
+    warn(`could not look up the zones of the probes' addresses (${ips.join(', ')}): ${(err as Error).name === 'Error' ? (err as Error).message : `${(err as Error).name}: ${(err as Error).message}`}; their results are in zone "unknown"`);
+    return {};
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** One scenario: observe → plan → steady state → fault (inject, hold, revert) → recovery → judge. */
@@ -309,6 +343,7 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
   res.endedAt = new Date().toISOString();
   res.timeline = rec.timeline();
   res.warnings = [...run.warnings];
+  if (res.fault) res.addressZones = await collectAddressZones(d.ctx.aws, res.timeline, (w) => { res.warnings.push(w); d.log(`warning: ${w}`); });
   if (run.replacements.length) {
     res.replacements = run.replacements;
     for (const r of run.replacements) if (!r.by) res.warnings.push(`no replacement of ${r.replaced} (NodePool ${r.pool}) was Ready within the recovery timeout`);

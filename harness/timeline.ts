@@ -10,7 +10,7 @@ export type TimelineEvent =
   | { t: number; type: 'node'; name: string; zone?: string; ready: boolean; /** the Node object was deleted */ deleted?: boolean }
   | { t: number; type: 'pod'; key: string; workload: string; node?: string; ready: boolean; deleted: boolean; created: number }
   | { t: number; type: 'workload'; workload: string; desired: number }
-  | { t: number; type: 'probe'; probe: string; latency: number; ok: boolean; status?: number; error?: string }
+  | { t: number; type: 'probe'; probe: string; latency: number; ok: boolean; status?: number; error?: string; /** the IP address the request was sent to (no port) */ addr?: string }
   | { t: number; type: 'endpoints'; service: string; ready: number }
   | { t: number; type: 'gap'; resource: string; error: string; end?: number }
   | { t: number; type: 'note'; text: string };

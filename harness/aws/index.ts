@@ -4,7 +4,7 @@
 // policy check.
 import {
   CreateNetworkAclCommand, CreateTagsCommand, DeleteNetworkAclCommand, DeleteTagsCommand, DescribeInstancesCommand,
-  DescribeNetworkAclsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client, ReplaceNetworkAclAssociationCommand,
+  DescribeNetworkAclsCommand, DescribeNetworkInterfacesCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client, ReplaceNetworkAclAssociationCommand,
   StartInstancesCommand, StopInstancesCommand, type Filter,
 } from '@aws-sdk/client-ec2';
 import {
@@ -88,6 +88,15 @@ export interface InstanceInfo {
   /** EC2 InstanceLifecycle: 'spot' or 'scheduled'; undefined for On-Demand */
   lifecycle?: string;
   tags: Record<string, string>;
+}
+
+/** The network interface that holds an address (EC2 DescribeNetworkInterfaces). */
+export interface AddressInterface {
+  zone: string;
+  /** EC2's InterfaceType: interface, network_load_balancer, natGateway, vpc_endpoint, … */
+  interfaceType: string;
+  description: string;
+  eniId: string;
 }
 
 export interface SubnetInfo { id: string; vpcId: string; zone: string; tags: Record<string, string> }
@@ -205,6 +214,37 @@ export class Aws {
       for (const s of r.Subnets ?? []) out.push({ id: s.SubnetId!, vpcId: s.VpcId!, zone: s.AvailabilityZone!, tags: tagMap(s.Tags) });
       token = r.NextToken;
     } while (token);
+    return out;
+  }
+
+  /**
+   * The network interface (zone, InterfaceType, description, id) holding each of `ips`, as a public
+   * IP (its Elastic IP / public association: an internet-facing NLB's per-zone address) or a private
+   * IP (an internal NLB, a pod with `ip` targets): EC2 DescribeNetworkInterfaces with the filters
+   * `association.public-ip` and `addresses.private-ip-address`, one call (paged) per filter and chunk.
+   * An address no interface holds is absent from the map.
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeNetworkInterfaces.html
+   */
+  async networkInterfacesByAddress(ips: string[]): Promise<Map<string, AddressInterface>> {
+    const want = new Set(ips);
+    const out = new Map<string, AddressInterface>();
+    const uniq = [...want];
+    for (const filter of ['association.public-ip', 'addresses.private-ip-address']) {
+      for (let i = 0; i < uniq.length; i += 100) {
+        const chunk = uniq.slice(i, i + 100).filter((a) => !out.has(a));
+        if (!chunk.length) continue;
+        let token: string | undefined;
+        do {
+          const r = await this.call('ec2:DescribeNetworkInterfaces', () => this.clients.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: filters({ [filter]: chunk }), MaxResults: 1000, NextToken: token })));
+          for (const n of r.NetworkInterfaces ?? []) {
+            const info: AddressInterface = { zone: n.AvailabilityZone ?? '', interfaceType: n.InterfaceType ?? '', description: n.Description ?? '', eniId: n.NetworkInterfaceId ?? '' };
+            const held = [n.Association?.PublicIp, n.PrivateIpAddress, ...(n.PrivateIpAddresses ?? []).flatMap((p) => [p.PrivateIpAddress, p.Association?.PublicIp])];
+            for (const a of held) if (a && want.has(a) && !out.has(a)) out.set(a, info);
+          }
+          token = r.NextToken;
+        } while (token);
+      }
+    }
     return out;
   }
 

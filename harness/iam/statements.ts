@@ -93,7 +93,7 @@ export const COMMON: IamStatement[] = [
     // EC2 Describe* calls support no resource-level permissions: "*" is the only resource they take.
     Sid: 'ReadOnlyDiscovery',
     Effect: 'Allow',
-    Action: ['ec2:DescribeInstances', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs', 'ec2:DescribeNetworkAcls'],
+    Action: ['ec2:DescribeInstances', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs', 'ec2:DescribeNetworkAcls', 'ec2:DescribeNetworkInterfaces'],
     Resource: ['*'],
   },
   {
@@ -112,6 +112,7 @@ export const COMMON_REQUESTS: IamRequest[] = [
   { what: 'subnets of a zone', when: ['discover'], action: 'ec2:DescribeSubnets', resource: '*', context: {} },
   { what: 'IPv6 of the VPC', when: ['discover'], action: 'ec2:DescribeVpcs', resource: '*', context: {} },
   { what: 'ACL associations; recover finds harness ACLs by tag', when: ['discover', 'revert', 'recover'], action: 'ec2:DescribeNetworkAcls', resource: '*', context: {} },
+  { what: 'the zone of each address the probes sent to (end of the run)', when: ['discover'], action: 'ec2:DescribeNetworkInterfaces', resource: '*', context: {} },
 ];
 
 // ---- NODE_STOP ----

@@ -1,13 +1,13 @@
 // report.html: one self-contained file (no network at view time): the verdict, the SLO table, and a
-// timeline chart of probe success rate and latency, ready pods per workload and node readiness, with
-// the fault window shaded. Charts are uPlot, inlined.
+// timeline chart of probe success rate and latency, per probe the per-zone / per-address tables and a
+// per-address success-rate chart, ready pods per workload and node readiness, with the fault window shaded. Charts are uPlot, inlined.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { gapLines, type ReportV1 } from './index.js';
+import { gapLines, type GroupJson, type ReportV1 } from './index.js';
 import { apiserverOutages } from '../slo/gaps.js';
 import { formatMeasured } from '../slo/evaluate.js';
-import { formatSeconds } from '../duration.js';
+import { formatMs, formatSeconds } from '../duration.js';
 import { MISSING } from '../faults/effects.js';
 import { faultScope, healthyCounts, NO_FAULT, type NodeHealth } from '../slo/health.js';
 
@@ -51,6 +51,49 @@ export function clusterSeries(r: ReportV1): { seconds: number[]; workloads: Reco
   return { seconds, workloads, nodesReady };
 }
 
+/**
+ * Per probe with per-address results, per-second series for each address it sent to (from the
+ * timeline's probe `addr`): success % (null in a second without attempts: the line breaks where the
+ * address stopped receiving attempts, e.g. once DNS dropped its zone) and attempts.
+ */
+export function addressSeries(r: ReportV1): Record<string, { seconds: number[]; addrs: Array<{ label: string; success: Array<number | null>; attempts: number[] }> }> {
+  const out: ReturnType<typeof addressSeries> = {};
+  const probeEv = r.timeline.events.filter((e) => e.type === 'probe');
+  const end = Math.floor(Math.max(0, ...r.timeline.events.map((e) => e.t)) / 1000);
+  for (const [name, p] of Object.entries(r.probes)) {
+    if (!p.byAddress?.length) continue;
+    const seconds = Array.from({ length: end + 1 }, (_, i) => i);
+    const addrs = p.byAddress.map((x) => {
+      const ok = new Array<number>(end + 1).fill(0);
+      const attempts = new Array<number>(end + 1).fill(0);
+      for (const e of probeEv) {
+        if (e.type !== 'probe' || e.probe !== name || (e.addr ?? null) !== x.addr) continue;
+        const sec = Math.min(end, Math.floor(e.t / 1000));
+        attempts[sec]++;
+        if (e.ok) ok[sec]++;
+      }
+      return { label: `${x.addr ?? 'unresolved'} (${x.zone})`, success: attempts.map((n, i) => (n ? (ok[i] * 100) / n : null)), attempts };
+    });
+    out[name] = { seconds, addrs };
+  }
+  return out;
+}
+
+const pctCell = (v: number | null) => (v === null ? '–' : `${Math.floor(v * 1000) / 1000}%`);
+const tCell = (v: number | null) => (v === null ? '–' : formatSeconds(v));
+const msCell = (v: number | null) => (v === null ? '–' : formatMs(v));
+
+/** The per-zone and per-address tables of one probe (report.html). */
+function zoneTablesHtml(r: ReportV1): string {
+  const head = '<th>attempts</th><th>ok</th><th>availability</th><th>during the fault</th><th>p50</th><th>p95</th><th>p99</th><th>max outage</th><th>first failure</th><th>last failure</th><th>last sent</th>';
+  const cells = (g: GroupJson) => [g.stats.attempts, g.stats.successes, pctCell(g.stats.availability), pctCell(g.phases.fault.availability), msCell(g.stats.p50), msCell(g.stats.p95), msCell(g.stats.p99), msCell(g.stats.maxOutageMs), tCell(g.stats.firstFailure), tCell(g.stats.lastFailure), tCell(g.stats.lastAttempt)].map((c) => `<td>${c}</td>`).join('');
+  const cls = (g: GroupJson) => (g.stats.successes < g.stats.attempts ? ' class="bad"' : '');
+  return Object.entries(r.probes).filter(([, p]) => p.byZone?.length).map(([name, p]) => `<h2>Probe ${esc(name)} per zone and per address</h2>
+<p class="meta">Attempts grouped by the address they were sent to and that address's zone (its network interface, looked up at the end of the run; "unknown" when the target did not know it). first/last failure, last sent: seconds since the run started.</p>
+<table class="zones" data-probe="${esc(name)}"><tr><th>zone</th><th>addresses</th>${head}</tr>${p.byZone!.map((z) => `<tr${cls(z)}><td>${esc(z.zone)}</td><td>${esc(z.addrs.map((a) => a ?? 'unresolved').join(', '))}</td>${cells(z)}</tr>`).join('\n')}</table>
+<table class="addresses" data-probe="${esc(name)}"><tr><th>address</th><th>zone</th><th>interface</th>${head}</tr>${(p.byAddress ?? []).map((x) => `<tr${cls(x)}><td>${esc(x.addr ?? 'unresolved')}</td><td>${esc(x.zone)}</td><td>${esc(x.interfaceType ?? '–')}</td>${cells(x)}</tr>`).join('\n')}</table>`).join('\n');
+}
+
 export function reportHtml(r: ReportV1): string {
   const { js, css } = uplotAssets();
   const faultEv = r.timeline.events.filter((e) => e.type === 'fault');
@@ -61,7 +104,8 @@ export function reportHtml(r: ReportV1): string {
     seconds: rows.map((x) => x.second), success: rows.map((x) => (x.attempts ? (x.ok * 100) / x.attempts : null)), latency: rows.map((x) => x.maxLatencyMs),
   }]));
   const gaps = apiserverOutages(r.gaps).map((o) => ({ start: o.start / 1000, end: o.end === undefined ? null : o.end / 1000 }));
-  const data = { fault: { start: inj === undefined ? null : inj / 1000, end: rev === undefined ? null : rev / 1000 }, gaps, probes, cluster };
+  const byAddress = addressSeries(r);
+  const data = { fault: { start: inj === undefined ? null : inj / 1000, end: rev === undefined ? null : rev / 1000 }, gaps, probes, cluster, byAddress };
   const gapNotes = gapLines(r).map((l) => `<p class="gap">⚠ ${esc(l)}</p>`).join('\n');
   const color = r.verdict === 'pass' ? '#1a7f37' : r.verdict === 'fail' || r.verdict === 'not-taken' ? '#cf222e' : '#9a6700';
   const rows = r.slos.map((s) => `<tr class="${s.judged === false ? 'nj' : s.pass ? 'ok' : 'bad'}"><td>${s.judged === false ? '–' : s.pass ? '✔' : '✘'}</td><td>${esc(s.name)}</td><td><code>${esc(s.objective)}</code></td><td>${esc(formatMeasured(s))}</td><td class="detail">${esc(s.detail)}</td></tr>`).join('\n');
@@ -85,9 +129,10 @@ ${gapNotes}
 ${warn}
 <h2>SLOs</h2><table><tr><th></th><th>name</th><th>objective</th><th>measured</th><th>from</th></tr>${rows}</table>
 ${effect}${repl ? `<ul>${repl}</ul>` : ''}
+${zoneTablesHtml(r)}
 <h2>Recovery per workload</h2><table><tr><th>workload</th><th>desired</th><th>detect</th><th>reschedule</th><th>ready</th><th>recovered</th></tr>${wl}</table>
 <h2>Timeline</h2><p class="meta">Shaded red: the fault window (from injection to the start of the revert). Hatched grey: the apiserver was unreachable (no cluster data; the cluster lines hold their last known value). x: seconds since the run started.</p>
-<div id="probes"></div><div id="cluster"></div>
+<div id="probes"></div><div id="addresses"></div><div id="cluster"></div>
 <script>${js}</script>
 <script>
 const DATA = ${JSON.stringify(data)};
@@ -118,6 +163,15 @@ for (const [name, p] of Object.entries(DATA.probes)) {
     series: [{}, { label: 'success %', scale: 'pct', stroke: '#1a7f37', width: 2 }, { label: 'max latency ms', scale: 'ms', stroke: '#cf222e', width: 1 }],
     hooks: { drawClear: [shade] } }, [p.seconds, p.success, p.latency], el));
 }
+for (const [name, p] of Object.entries(DATA.byAddress)) {
+  const el = document.createElement('div'); el.className = 'chart address-chart'; document.getElementById('addresses').appendChild(el);
+  window.charts.push(new uPlot({ title: 'probe ' + name + ' per address: success rate (solid; a break: no attempts that second) and attempts per second (dashed)', width, height: 260,
+    scales: { x: { time: false }, pct: { range: [0, 100] } },
+    axes: [{ label: 's' }, { scale: 'pct', label: '% ok' }, { scale: 'n', side: 1, label: 'attempts/s', grid: { show: false } }],
+    series: [{}, ...p.addrs.map((a, i) => ({ label: a.label + ' %', scale: 'pct', stroke: palette[i % palette.length], width: 2, spanGaps: false })),
+      ...p.addrs.map((a, i) => ({ label: a.label + ' attempts', scale: 'n', stroke: palette[i % palette.length], width: 1, dash: [4, 4] }))],
+    hooks: { drawClear: [shade] } }, [p.seconds, ...p.addrs.map((a) => a.success), ...p.addrs.map((a) => a.attempts)], el));
+}
 {
   const c = DATA.cluster, names = Object.keys(c.workloads), el = document.createElement('div'); el.className = 'chart';
   document.getElementById('cluster').appendChild(el);
@@ -127,6 +181,7 @@ for (const [name, p] of Object.entries(DATA.probes)) {
     hooks: { drawClear: [shade] } }, [c.seconds, ...names.map((n) => c.workloads[n]), c.nodesReady], el));
 }
 document.body.dataset.chartsDrawn = String(window.charts.length);
+document.body.dataset.addressCharts = String(Object.keys(DATA.byAddress).length);
 document.body.dataset.gaps = String(DATA.gaps.length);
 </script>
 </body></html>

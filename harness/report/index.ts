@@ -7,9 +7,10 @@ import type { ScenarioResult } from '../runner.js';
 import { perSecond } from '../runner.js';
 import { apiserverOutages } from '../slo/gaps.js';
 import { formatMeasured } from '../slo/evaluate.js';
+import type { GroupResult, ProbeStats } from '../slo/analyze.js';
 import { Redactor } from './redact.js';
 import { reportHtml } from './html.js';
-import { formatSeconds } from '../duration.js';
+import { formatMs, formatSeconds } from '../duration.js';
 import { faults as registry, type FaultRegistry, type Verification } from '../faults/index.js';
 
 const SCHEMA_FILE = new URL('./schema.json', import.meta.url);
@@ -45,7 +46,7 @@ export interface ReportV1 {
   phases: Record<string, number>;
   workloads: Array<{ workload: string; desired: number; detectMs: number | null; rescheduleMs: number | null; readyMs: number | null; recoveryMs: number | null }>;
   nodeRecoveryMs: number | null;
-  probes: Record<string, Record<string, { attempts: number; successes: number; availability: number | null; p50: number | null; p90: number | null; p95: number | null; p99: number | null; max: number | null; maxOutageMs: number }>>;
+  probes: Record<string, ProbeReport>;
   series: ReturnType<typeof perSecond>;
   gaps: Array<{ resource: string; start: number; end?: number; error: string }>;
   error: string | null;
@@ -53,7 +54,34 @@ export interface ReportV1 {
   timeline: ScenarioResult['timeline'];
 }
 
+export interface StatsJson { attempts: number; successes: number; availability: number | null; p50: number | null; p90: number | null; p95: number | null; p99: number | null; max: number | null; maxOutageMs: number }
+export interface GroupStatsJson extends StatsJson { firstAttempt: number; lastAttempt: number; firstFailure: number | null; lastFailure: number | null }
+export interface GroupJson { stats: GroupStatsJson; phases: Record<'steady' | 'fault' | 'recovery', StatsJson> }
+export interface AddressJson extends GroupJson { addr: string | null; zone: string; interfaceType: string | null; eniId?: string }
+export interface ZoneJson extends GroupJson { zone: string; addrs: Array<string | null> }
+/** one probe: its stats per phase, and per address / per zone (absent in reports written before them) */
+export type ProbeReport = Record<'steady' | 'fault' | 'recovery' | 'all', StatsJson> & { byAddress?: AddressJson[]; byZone?: ZoneJson[] };
+
 const num = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? null : v);
+const statsJson = (st: ProbeStats): StatsJson => ({
+  attempts: st.attempts, successes: st.successes, availability: num(st.availability), p50: num(st.p50), p90: num(st.p90), p95: num(st.p95), p99: num(st.p99), max: num(st.max), maxOutageMs: st.maxOutageMs,
+});
+const groupJson = (g: GroupResult): GroupJson => ({
+  stats: { ...statsJson(g.stats.all), firstAttempt: g.firstAttempt, lastAttempt: g.lastAttempt, firstFailure: num(g.firstFailure), lastFailure: num(g.lastFailure) },
+  phases: { steady: statsJson(g.stats.steady), fault: statsJson(g.stats.fault), recovery: statsJson(g.stats.recovery) },
+});
+
+function probesJson(r: ScenarioResult): Record<string, ProbeReport> {
+  const a = r.analysis;
+  return Object.fromEntries(Object.entries(a?.probes ?? {}).map(([n, ph]) => [n, {
+    ...(Object.fromEntries(Object.entries(ph).map(([p, st]) => [p, statsJson(st)])) as Record<'steady' | 'fault' | 'recovery' | 'all', StatsJson>),
+    byAddress: (a?.byAddress?.[n] ?? []).map((x) => {
+      const eniId = x.addr === null ? undefined : r.addressZones?.[x.addr]?.eniId;
+      return { addr: x.addr, zone: x.zone, interfaceType: x.interfaceType ?? null, ...(eniId ? { eniId } : {}), ...groupJson(x) };
+    }),
+    byZone: (a?.byZone?.[n] ?? []).map((z) => ({ zone: z.zone, addrs: z.addrs, ...groupJson(z) })),
+  }]));
+}
 
 export function buildReport(r: ScenarioResult, meta: { description: string; target: ReportV1['target'] }): ReportV1 {
   return {
@@ -66,9 +94,7 @@ export function buildReport(r: ScenarioResult, meta: { description: string; targ
     phases: Object.fromEntries(Object.entries(r.analysis?.phases ?? {}).filter(([, v]) => v !== undefined)) as Record<string, number>,
     workloads: (r.analysis?.workloads ?? []).map((w) => ({ workload: w.workload, desired: w.desired, detectMs: num(w.detectMs), rescheduleMs: num(w.rescheduleMs), readyMs: num(w.readyMs), recoveryMs: num(w.recoveryMs) })),
     nodeRecoveryMs: num(r.analysis?.nodeRecoveryMs),
-    probes: Object.fromEntries(Object.entries(r.analysis?.probes ?? {}).map(([n, ph]) => [n, Object.fromEntries(Object.entries(ph).map(([p, st]) => [p, {
-      attempts: st.attempts, successes: st.successes, availability: num(st.availability), p50: num(st.p50), p90: num(st.p90), p95: num(st.p95), p99: num(st.p99), max: num(st.max), maxOutageMs: st.maxOutageMs,
-    }]))])),
+    probes: probesJson(r),
     series: perSecond(r.timeline),
     gaps: r.analysis?.gaps ?? [],
     error: r.error ?? null,
@@ -109,6 +135,7 @@ export function summaryMd(reports: ReportV1[]): string {
       for (const s of r.slos) out.push(`| ${s.name.replace(/\|/g, '\\|')} | \`${s.objective}\` | ${formatMeasured(s)} | ${s.judged === false ? '➖' : s.pass ? '✅' : '❌'} |`);
       out.push('');
     }
+    out.push(...zoneTables(r));
     const v = r.faults[0]?.verification;
     if (v) out.push(`**Effect ${v.status}:**`, '', ...v.detail.map((l) => `- ${l}`), '');
     for (const x of r.faults[0]?.replacements ?? []) out.push(`- replacement of \`${x.replaced}\` (NodePool ${x.pool}): ${x.by ? `\`${x.by}\` Ready ${x.readyAfterMs !== undefined ? `${formatSeconds(x.readyAfterMs)} after the injection` : ''}` : '**none Ready**'}`);
@@ -118,6 +145,33 @@ export function summaryMd(reports: ReportV1[]): string {
     for (const l of r.faults[0]?.leftovers ?? []) out.push(`- **left behind:** ${l.what} — fix: \`${l.fix[0] ?? ''}\``);
   }
   return out.join('\n') + '\n';
+}
+
+const pct = (v: number | null) => (v === null ? '–' : `${Math.floor(v * 1000) / 1000}%`);
+const ms = (v: number | null) => (v === null ? '–' : formatMs(v));
+const at = (v: number | null) => (v === null ? '–' : `t=${formatSeconds(v)}`);
+
+/**
+ * Per probe, the per-zone and per-address tables (summary.md): availability, latency, the longest
+ * outage, and when each was first/last failing and last sent to: an address DNS dropped stops
+ * receiving attempts (its "last sent" is early).
+ */
+export function zoneTables(r: ReportV1): string[] {
+  const out: string[] = [];
+  const head = '| attempts | ok | availability | during the fault | p50 | p95 | p99 | max outage | first failure | last failure | last sent |';
+  const cells = (g: GroupJson) => `| ${g.stats.attempts} | ${g.stats.successes} | ${pct(g.stats.availability)} | ${pct(g.phases.fault.availability)} | ${ms(g.stats.p50)} | ${ms(g.stats.p95)} | ${ms(g.stats.p99)} | ${ms(g.stats.maxOutageMs)} | ${at(g.stats.firstFailure)} | ${at(g.stats.lastFailure)} | ${at(g.stats.lastAttempt)} |`;
+  for (const [name, p] of Object.entries(r.probes)) {
+    if (!p.byZone?.length) continue;
+    out.push(`**Probe ${name} per zone** (attempts by the zone of the address they were sent to; t = seconds since the start of the run):`, '');
+    out.push(`| zone | addresses ${head}`, `|---|---${'|---'.repeat(11)}|`);
+    for (const z of p.byZone) out.push(`| ${z.zone} | ${z.addrs.map((a) => a ?? 'unresolved').join(', ')} ${cells(z)}`);
+    out.push('');
+    out.push(`**Probe ${name} per address:**`, '');
+    out.push(`| address | zone | interface ${head}`, `|---|---|---${'|---'.repeat(11)}|`);
+    for (const x of p.byAddress ?? []) out.push(`| ${x.addr ?? 'unresolved'} | ${x.zone} | ${x.interfaceType ?? '–'} ${cells(x)}`);
+    out.push('');
+  }
+  return out;
 }
 
 /**

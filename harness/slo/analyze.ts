@@ -1,6 +1,7 @@
 // Pure analysis of a recorded timeline: phases, per-workload recovery (detect, reschedule, ready,
 // total), node recovery, and per-probe availability, latency percentiles (HdrHistogram), errors and
-// the longest outage, per phase. Same timeline in, same numbers out.
+// the longest outage, per phase; the same per address the probes sent to and per zone of those
+// addresses (given an address → zone map). Same timeline in, same numbers out.
 import * as hdr from 'hdr-histogram-js';
 import type { PhaseName, Timeline, TimelineEvent } from '../timeline.js';
 import type { Phase } from './grammar.js';
@@ -32,6 +33,31 @@ export interface WorkloadRecovery {
   recoveryMs?: number;
 }
 
+/** What the target knows of an address a probe sent to (harness/aws networkInterfacesByAddress). */
+export interface AddressInfo { zone: string; interfaceType?: string; description?: string; eniId?: string }
+/** address → what the target knows of it; an address missing here is in zone "unknown" */
+export type AddressZones = Record<string, AddressInfo>;
+
+/** The zone of addresses the target did not know (or of attempts that never got an address). */
+export const UNKNOWN_ZONE = 'unknown';
+
+/** One group of a probe's attempts (one address, or one zone): its stats per phase and when it failed. */
+export interface GroupResult {
+  stats: Record<Phase, ProbeStats>;
+  /** ms on the run clock (intended send time) */
+  firstAttempt: number;
+  lastAttempt: number;
+  firstFailure?: number;
+  lastFailure?: number;
+}
+export interface AddressResult extends GroupResult {
+  /** null: attempts that got no address (the name did not resolve) */
+  addr: string | null;
+  zone: string;
+  interfaceType?: string;
+}
+export interface ZoneResult extends GroupResult { zone: string; addrs: Array<string | null> }
+
 export interface Analysis {
   phases: Partial<Record<PhaseName, number>>;
   injectedAt?: number;
@@ -42,6 +68,15 @@ export interface Analysis {
   /** ms from revert until every node that matters (the workloads' hosts, the fault's nodes and zones) was Ready */
   nodeRecoveryMs?: number;
   probes: Record<string, Record<Phase, ProbeStats>>;
+  /**
+   * per probe, its attempts grouped by the address they were sent to (the timeline's probe `addr`),
+   * sorted by address; empty for a probe whose events carry no address (a prober without it)
+   */
+  byAddress: Record<string, AddressResult[]>;
+  /** the same grouped by the addresses' zones (AddressZones; "unknown" when not known), sorted by zone */
+  byZone: Record<string, ZoneResult[]>;
+  /** the zones the fault took (its injected event), for `zone=faulted` */
+  faultZones: string[];
   gaps: Array<{ resource: string; start: number; end?: number; error: string }>;
 }
 
@@ -72,7 +107,32 @@ export function probeStats(samples: ProbeEvent[]): ProbeStats {
   };
 }
 
-export function analyze(tl: Timeline, opts: { settleMs: number }): Analysis {
+/** The per-address and per-zone results of one probe's attempts (pure). */
+export function groupByAddress(mine: ProbeEvent[], zones: AddressZones, inPhase: (t: number, p: Phase) => boolean): { byAddress: AddressResult[]; byZone: ZoneResult[] } {
+  if (!mine.some((e) => e.addr !== undefined)) return { byAddress: [], byZone: [] };
+  const group = (evs: ProbeEvent[]): GroupResult => {
+    const fails = evs.filter((e) => !e.ok);
+    return {
+      stats: Object.fromEntries((['steady', 'fault', 'recovery', 'all'] as Phase[]).map((p) => [p, probeStats(evs.filter((s) => inPhase(s.t, p)))])) as Record<Phase, ProbeStats>,
+      firstAttempt: evs[0].t, lastAttempt: evs[evs.length - 1].t,
+      ...(fails.length ? { firstFailure: fails[0].t, lastFailure: fails[fails.length - 1].t } : {}),
+    };
+  };
+  const byAddr = new Map<string | null, ProbeEvent[]>();
+  for (const e of mine) { const k = e.addr ?? null; const l = byAddr.get(k) ?? []; l.push(e); byAddr.set(k, l); }
+  const zoneOf = (a: string | null) => (a === null ? UNKNOWN_ZONE : zones[a]?.zone || UNKNOWN_ZONE);
+  const cmp = (a: string | null, b: string | null) => (a === null ? 1 : b === null ? -1 : a.localeCompare(b, 'en', { numeric: true }));
+  const addrs = [...byAddr.keys()].sort(cmp);
+  const byAddress = addrs.map((a): AddressResult => ({ addr: a, zone: zoneOf(a), ...(a !== null && zones[a]?.interfaceType ? { interfaceType: zones[a].interfaceType } : {}), ...group(byAddr.get(a)!) }));
+  const zoneNames = [...new Set(addrs.map(zoneOf))].sort((a, b) => (a === UNKNOWN_ZONE ? 1 : b === UNKNOWN_ZONE ? -1 : a.localeCompare(b)));
+  const byZone = zoneNames.map((z): ZoneResult => {
+    const inZone = addrs.filter((a) => zoneOf(a) === z);
+    return { zone: z, addrs: inZone, ...group(mine.filter((e) => zoneOf(e.addr ?? null) === z)) };
+  });
+  return { byAddress, byZone };
+}
+
+export function analyze(tl: Timeline, opts: { settleMs: number; /** address → zone (from the target at the end of the run) */ zones?: AddressZones }): Analysis {
   const ev = [...tl.events].sort((a, b) => a.t - b.t);
   const phases: Analysis['phases'] = {};
   for (const e of ev) if (e.type === 'phase' && phases[e.phase] === undefined) phases[e.phase] = e.t;
@@ -154,10 +214,13 @@ export function analyze(tl: Timeline, opts: { settleMs: number }): Analysis {
     return start !== undefined && t >= start && (next === undefined || t < next);
   };
   const probes: Analysis['probes'] = {};
+  const byAddress: Analysis['byAddress'] = {};
+  const byZone: Analysis['byZone'] = {};
   for (const n of names) {
     const mine = probeEvents.filter((p) => p.probe === n);
     probes[n] = Object.fromEntries((['steady', 'fault', 'recovery', 'all'] as Phase[]).map((p) => [p, probeStats(mine.filter((s) => inPhase(s.t, p)))])) as Record<Phase, ProbeStats>;
+    ({ byAddress: byAddress[n], byZone: byZone[n] } = groupByAddress(mine, opts.zones ?? {}, inPhase));
   }
   const gaps = ev.filter((e): e is Extract<TimelineEvent, { type: 'gap' }> => e.type === 'gap').map((g) => ({ resource: g.resource, start: g.t, end: g.end, error: g.error }));
-  return { phases, injectedAt: inj?.t, revertedAt: rev?.t, workloads: ws, recoveryMs, nodeRecoveryMs, probes, gaps };
+  return { phases, injectedAt: inj?.t, revertedAt: rev?.t, workloads: ws, recoveryMs, nodeRecoveryMs, probes, byAddress, byZone, faultZones: inj?.zones ?? [], gaps };
 }

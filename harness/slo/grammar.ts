@@ -4,14 +4,20 @@
 //   metric  := "recovery" | "node-recovery"
 //            | "availability(" probe ")" | "max-outage(" probe ")" | "errors(" probe ")"
 //            | "p" NUM "(" probe ")" | "p(" NUM ")(" probe ")"
-//   probe   := name [ "@" ("steady" | "fault" | "recovery" | "all") ]      (default: all phases)
+//   probe   := name { "@" qualifier }      (each qualifier at most once, in any order)
+//   qualifier := "steady" | "fault" | "recovery" | "all"     the phase (default: all phases)
+//            | "zone=" ZONE                                  only the attempts sent to addresses in ZONE
+//                                                            (an AZ name, "unknown", or "faulted": the zone(s) the fault took)
+//            | "addr=" IP                                    only the attempts sent to that IP address
 //   op      := "<" | "<=" | ">" | ">=" | "==" | "!="
 //   value   := NUM ("ms" | "s" | "m" | "h")      for recovery, node-recovery, pNN, max-outage
 //            | NUM "%"                          for availability
 //            | NUM                              for errors
 //
 // Examples: `recovery < 5m`, `node-recovery < 2m`, `availability(demo) >= 99.5%`,
-// `p99(demo) < 800ms`, `p(95)(demo@fault) < 2s`, `max-outage(demo) < 30s`, `errors(demo) == 0`.
+// `p99(demo) < 800ms`, `p(95)(demo@fault) < 2s`, `max-outage(demo) < 30s`, `errors(demo) == 0`,
+// `availability(demo@zone=us-east-1b) >= 99.9%`, `p99(demo@fault@zone=faulted) < 2s`,
+// `max-outage(demo@addr=127.0.10.2) < 90s`.
 
 export type Phase = 'steady' | 'fault' | 'recovery' | 'all';
 export type Op = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -23,6 +29,10 @@ export interface Slo {
   metric: MetricKind;
   probe?: string;
   phase: Phase;
+  /** only the attempts sent to addresses of this zone ("faulted": the fault's zones; "unknown": addresses without a known zone) */
+  zone?: string;
+  /** only the attempts sent to this IP address */
+  addr?: string;
   percentile?: number;
   op: Op;
   /** threshold in the metric's unit: ms for times, percent (0..100) for availability, a count for errors */
@@ -51,29 +61,44 @@ export function parseSlo(text: string): Slo {
     i += m![0].length;
     return Number(m![0]);
   };
-  const probe = (): { name: string; phase: Phase } => {
+  type ProbeRef = { name: string; phase: Phase; zone?: string; addr?: string };
+  const probe = (): ProbeRef => {
     expect('(');
     ws();
     const m = /^[A-Za-z0-9_.-]+/.exec(s.slice(i));
     if (!m) fail('expected a probe name');
     i += m![0].length;
-    let phase: Phase = 'all';
-    if (s[i] === '@') {
+    const ref: ProbeRef = { name: m![0], phase: 'all' };
+    const seen = new Set<string>();
+    while (s[i] === '@') {
       i++;
-      const p = /^[a-z]+/.exec(s.slice(i))?.[0] ?? '';
-      if (!['steady', 'fault', 'recovery', 'all'].includes(p)) fail('expected a phase: steady, fault, recovery or all');
-      phase = p as Phase;
-      i += p.length;
+      const at = i;
+      const q = /^[a-z]+/.exec(s.slice(i))?.[0] ?? '';
+      const kind = q === 'zone' || q === 'addr' ? q : 'phase';
+      if (seen.has(kind)) fail(`the ${kind} is given twice`, at);
+      seen.add(kind);
+      if (kind === 'phase') {
+        if (!['steady', 'fault', 'recovery', 'all'].includes(q)) fail('expected a phase (steady, fault, recovery or all), zone=ZONE or addr=IP');
+        ref.phase = q as Phase;
+        i += q.length;
+        continue;
+      }
+      i += q.length;
+      expect('=');
+      const vm = (kind === 'zone' ? /^[a-z0-9-]+/ : /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]+)/).exec(s.slice(i));
+      if (!vm) fail(kind === 'zone' ? 'expected a zone name (e.g. us-east-1b), "faulted" or "unknown"' : 'expected an IP address');
+      if (kind === 'zone') ref.zone = vm![0]; else ref.addr = vm![0];
+      i += vm![0].length;
     }
     ws();
     expect(')');
-    return { name: m![0], phase };
+    return ref;
   };
 
   ws();
   let metric: MetricKind;
   let percentile: number | undefined;
-  let pr: { name: string; phase: Phase } | undefined;
+  let pr: ProbeRef | undefined;
   const rest = s.slice(i);
   if (rest.startsWith('node-recovery')) { metric = 'node-recovery'; i += 13; }
   else if (rest.startsWith('recovery')) { metric = 'recovery'; i += 8; }
@@ -114,7 +139,7 @@ export function parseSlo(text: string): Slo {
   }
   ws();
   if (i < s.length) fail('unexpected text');
-  return { text, metric, probe: pr?.name, phase: pr?.phase ?? 'all', percentile, op, value, unit: unit! };
+  return { text, metric, probe: pr?.name, phase: pr?.phase ?? 'all', ...(pr?.zone ? { zone: pr.zone } : {}), ...(pr?.addr ? { addr: pr.addr } : {}), percentile, op, value, unit: unit! };
 }
 
 export function compare(measured: number, op: Op, value: number): boolean {

@@ -24,3 +24,35 @@ export function scripted(): Timeline {
   return { originMonoNs: '0', originWall: '2026-01-01T00:00:00Z', events: ev };
 }
 
+
+/** The zone-b NLB address of `zonal()` (the black-holed zone's). */
+export const ZONAL_ADDRS = ['127.0.10.1', '127.0.10.2', '127.0.10.3'];
+
+/**
+ * An AZ black-hole seen by a probe that spreads new connections over an NLB's three zone addresses
+ * (10/s, t = 0..90 s): us-east-1b (127.0.10.2) is black-holed at 10 s; its address fails (2 s
+ * timeouts) until DNS drops it at 40 s, gets no attempts until it is back in the answer at 80 s, then
+ * succeeds. The fault is reverted at 70 s. Two attempts at 5.05 s and 5.15 s got no address (the
+ * name did not resolve). Per address: .2 has 166 attempts, 66 ok, failing from 10.0 s to 39.7 s.
+ */
+export function zonal(): Timeline {
+  const ev: TimelineEvent[] = [{ t: 0, type: 'phase', phase: 'steady' }];
+  ev.push({ t: 10_000, type: 'phase', phase: 'fault' }, { t: 10_000, type: 'fault', action: 'injected', nodes: ['n2'], zones: ['us-east-1b'] });
+  ev.push({ t: 70_000, type: 'fault', action: 'reverted', nodes: ['n2'], zones: ['us-east-1b'] }, { t: 70_000, type: 'phase', phase: 'recovery' });
+  ev.push({ t: 90_000, type: 'phase', phase: 'end' });
+  for (let i = 0; i < 900; i++) {
+    const t = i * 100;
+    const addr = t >= 40_000 && t < 80_000 ? (i % 2 === 0 ? ZONAL_ADDRS[0] : ZONAL_ADDRS[2]) : ZONAL_ADDRS[i % 3];
+    const fail = addr === ZONAL_ADDRS[1] && t >= 10_000 && t < 40_000;
+    ev.push({ t, type: 'probe', probe: 'demo', ok: !fail, latency: fail ? 2000 : 5, addr, ...(fail ? { error: 'timeout' } : { status: 200 }) });
+  }
+  ev.push({ t: 5050, type: 'probe', probe: 'demo', ok: false, latency: 1, error: 'ENOTFOUND' }, { t: 5150, type: 'probe', probe: 'demo', ok: false, latency: 1, error: 'ENOTFOUND' });
+  return { originMonoNs: '0', originWall: '2026-01-01T00:00:00Z', events: ev.sort((a, b) => a.t - b.t) };
+}
+
+/** The zones of `zonal()`'s addresses, as the target's DescribeNetworkInterfaces gives them. */
+export const ZONAL_ZONES = {
+  '127.0.10.1': { zone: 'us-east-1a', interfaceType: 'network_load_balancer', eniId: 'eni-a' },
+  '127.0.10.2': { zone: 'us-east-1b', interfaceType: 'network_load_balancer', eniId: 'eni-b' },
+  '127.0.10.3': { zone: 'us-east-1c', interfaceType: 'network_load_balancer', eniId: 'eni-c' },
+};
