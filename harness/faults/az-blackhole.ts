@@ -193,7 +193,7 @@ export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources
     ];
     return {
       kind: 'az-blackhole',
-      summary: `black-hole ${subnets.length} subnet(s) of ${zone} for ${formatDuration(spec.duration)}${enis.length ? ` (${enis.length} ENIs: ${countByKind(enis)}${collateral.length ? `; collateral: ${collateral.length} ENI(s) of VPC endpoints / the EKS control plane` : ''})` : ''}`,
+      summary: `black-hole ${subnets.length} subnet(s) of ${zone} for ${formatDuration(spec.duration)}${enis.length ? ` (${enis.length} ENIs: ${countByKind(enis)}${collateral.length ? `; collateral a zone loss has too: ${collateralSummary(enis)}` : ''})` : ''}`,
       lines,
       durationMs: spec.duration,
       resources: { zone, vpcId, ipv6, subnets, nodes, concurrency, enis, collateral, allowed: allow },
@@ -278,6 +278,18 @@ export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources
     return out;
   },
 });
+
+/** "VPC endpoints ssm, sts (2 ENIs); EKS control plane prod (1 ENI)": the collateral, by kind and owner, for the summary. */
+function collateralSummary(enis: EniEntry[]): string {
+  const parts: string[] = [];
+  for (const k of ['vpcEndpoint', 'eksControlPlane'] as const) {
+    const xs = enis.filter((x) => x.collateral && x.kind === k);
+    if (!xs.length) continue;
+    const owners = [...new Set(xs.map((x) => x.owner.replace(/^com\.amazonaws\.[a-z0-9-]+\./, '')))];
+    parts.push(`${KIND_LABEL[k]}${k === 'vpcEndpoint' && owners.length > 1 ? 's' : ''} ${owners.join(', ')} (${xs.length} ENI${xs.length > 1 ? 's' : ''})`);
+  }
+  return parts.join('; ');
+}
 
 /**
  * VPC CNI custom networking: the subnets of the ENIConfigs (amazon-vpc-cni-k8s docs, "Custom networking":

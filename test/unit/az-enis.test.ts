@@ -83,7 +83,7 @@ describe('az-blackhole ENI attribution and refusals (fake adapters)', () => {
       ['eni-ssm', 'vpcEndpoint', 'com.amazonaws.us-east-1.ssm'], ['eni-eks', 'eksControlPlane', CLUSTER], ['eni-i-0b1-1', 'node', 'b1 (i-0b1)'],
     ]);
     expect(p.resources.collateral).to.deep.equal(['VPC endpoint com.amazonaws.us-east-1.ssm (eni-ssm in subnet-b)', `EKS control plane ${CLUSTER} (eni-eks in subnet-b)`]);
-    expect(p.summary).to.equal('black-hole 2 subnet(s) of us-east-1b for 1m (6 ENIs: 4 node, 1 VPC endpoint, 1 EKS control plane; collateral: 2 ENI(s) of VPC endpoints / the EKS control plane)');
+    expect(p.summary).to.equal('black-hole 2 subnet(s) of us-east-1b for 1m (6 ENIs: 4 node, 1 VPC endpoint, 1 EKS control plane; collateral a zone loss has too: VPC endpoint ssm (1 ENI); EKS control plane prod (1 ENI))');
   });
 
   it('scope nodes: an ENIConfig\'s subnet in the zone joins; one in another zone does not; no CRD = none', async () => {
