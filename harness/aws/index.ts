@@ -4,7 +4,7 @@
 // policy check.
 import {
   CreateNetworkAclCommand, CreateTagsCommand, DeleteNetworkAclCommand, DeleteTagsCommand, DescribeInstancesCommand,
-  DescribeNetworkAclsCommand, DescribeNetworkInterfacesCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client, ReplaceNetworkAclAssociationCommand,
+  DescribeNetworkAclsCommand, DescribeNetworkInterfacesCommand, DescribeSubnetsCommand, DescribeVpcEndpointsCommand, DescribeVpcsCommand, EC2Client, ReplaceNetworkAclAssociationCommand,
   StartInstancesCommand, StopInstancesCommand, type Filter,
 } from '@aws-sdk/client-ec2';
 import {
@@ -100,6 +100,16 @@ export interface AddressInterface {
 }
 
 export interface SubnetInfo { id: string; vpcId: string; zone: string; tags: Record<string, string> }
+/** An ENI as DescribeNetworkInterfaces reports it (the fields the harness reads). */
+export interface EniInfo {
+  id: string; subnetId: string; zone: string; vpcId: string;
+  /** EC2's InterfaceType: interface, natGateway, network_load_balancer, vpc_endpoint, trunk, branch, lambda, … */
+  interfaceType: string;
+  description: string; privateIp: string; publicIp?: string;
+  instanceId?: string; instanceOwnerId?: string; deviceIndex?: number;
+  requesterId?: string; requesterManaged: boolean; status: string;
+  tags: Record<string, string>;
+}
 export interface AclInfo { id: string; vpcId: string; isDefault: boolean; associations: Array<{ id: string; subnetId: string }>; tags: Record<string, string> }
 /** Who the credentials are (STS GetCallerIdentity). */
 export interface CallerIdentity { account: string; arn: string; userId: string }
@@ -246,6 +256,46 @@ export class Aws {
       }
     }
     return out;
+  }
+
+  /**
+   * ENIs by filters (DescribeNetworkInterfaces: `subnet-id`, `attachment.instance-id`, …), every page. A
+   * filter takes at most 200 values (EC2), so longer value lists are asked for in chunks.
+   */
+  async describeNetworkInterfaces(f: Record<string, string[]>): Promise<EniInfo[]> {
+    const out = new Map<string, EniInfo>();
+    const long = Object.entries(f).find(([, v]) => v.length > 200);
+    if (long) {
+      for (let i = 0; i < long[1].length; i += 200) for (const e of await this.describeNetworkInterfaces({ ...f, [long[0]]: long[1].slice(i, i + 200) })) out.set(e.id, e);
+      return [...out.values()];
+    }
+    let token: string | undefined;
+    do {
+      const r = await this.call('ec2:DescribeNetworkInterfaces', () => this.clients.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: filters(f), MaxResults: 1000, NextToken: token })));
+      for (const e of r.NetworkInterfaces ?? []) {
+        out.set(e.NetworkInterfaceId!, {
+          id: e.NetworkInterfaceId!, subnetId: e.SubnetId ?? '', zone: e.AvailabilityZone ?? '', vpcId: e.VpcId ?? '', interfaceType: e.InterfaceType ?? 'interface',
+          description: e.Description ?? '', privateIp: e.PrivateIpAddress ?? '', publicIp: e.Association?.PublicIp,
+          instanceId: e.Attachment?.InstanceId, instanceOwnerId: e.Attachment?.InstanceOwnerId, deviceIndex: e.Attachment?.DeviceIndex,
+          requesterId: e.RequesterId, requesterManaged: e.RequesterManaged ?? false, status: e.Status ?? '', tags: tagMap(e.TagSet),
+        });
+      }
+      token = r.NextToken;
+    } while (token);
+    return [...out.values()];
+  }
+
+  /** Interface VPC endpoints by id: id → service name (com.amazonaws.<region>.<service>). */
+  async vpcEndpointServices(ids: string[]): Promise<Map<string, string>> {
+    const m = new Map<string, string>();
+    if (!ids.length) return m;
+    let token: string | undefined;
+    do {
+      const r = await this.call('ec2:DescribeVpcEndpoints', () => this.clients.ec2.send(new DescribeVpcEndpointsCommand({ Filters: filters({ 'vpc-endpoint-id': ids }), MaxResults: 1000, NextToken: token })));
+      for (const e of r.VpcEndpoints ?? []) m.set(e.VpcEndpointId!, e.ServiceName ?? '');
+      token = r.NextToken;
+    } while (token);
+    return m;
   }
 
   async vpcHasIpv6(vpcId: string): Promise<boolean> {

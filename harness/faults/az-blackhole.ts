@@ -15,6 +15,9 @@ import { defineFaultKind, type SweepResult } from './kind.js';
 import { durationField, durationFlag } from './schema.js';
 import { heartbeatLossExpected, MISSING, nodesReach, skipped, verification } from './effects.js';
 import { shellQuote } from '../shell.js';
+import { ALLOWABLE, classifyEni, countByKind, eniLine, KIND_LABEL, loadBalancersByName, refused, type Allowable, type EniEntry } from './enis.js';
+import type { Aws } from '../aws/index.js';
+import type { Kube } from '../k8s/index.js';
 
 export const SWAP_CONCURRENCY = 8;
 
@@ -22,8 +25,18 @@ export const AzBlackholeSpec = z.object({
   kind: z.literal('az-blackhole'),
   /** a zone name, or `auto`: the zone with the most targeted pods */
   zone: z.string().regex(/^(auto|[a-z]{2}(-gov)?-[a-z]+-\d[a-z])$/, 'zone must be "auto" or look like us-east-1a'),
-  /** `nodes`: subnets of that zone holding cluster nodes; `zone`: every subnet of the zone in the VPC */
+  /**
+   * `nodes`: the subnets of every ENI of the zone's nodes (primary and VPC CNI ENIs) and the VPC CNI custom
+   * networking subnets (ENIConfigs) of the zone; `zone`: every subnet of the zone in the VPC (each must
+   * carry the cluster tag)
+   */
   scope: z.enum(['nodes', 'zone']).default('nodes'),
+  /**
+   * ENI kinds the scenario accepts to cut, refused otherwise (exit 2): `natGateway` (a NAT gateway in a
+   * black-holed subnet cuts the egress of every zone routed through it), `unknown` (ENIs the harness cannot
+   * attribute to the cluster)
+   */
+  allow: z.array(z.enum(ALLOWABLE)).optional(),
   duration: durationField(),
 }).strict();
 export type AzBlackholeSpec = z.output<typeof AzBlackholeSpec>;
@@ -47,6 +60,12 @@ interface SubnetPlan { subnetId: string; associationId: string; originalAclId: s
 
 export interface AzBlackholeResources {
   zone: string; vpcId: string; ipv6: boolean; subnets: SubnetPlan[]; nodes: TargetNode[];
+  /** every ENI in the chosen subnets, by kind and owner (what the black-hole cuts) */
+  enis?: EniEntry[];
+  /** the ENIs a real loss of the zone cuts too (VPC endpoints, EKS control plane), one line each */
+  collateral?: string[];
+  /** the refused kinds the scenario allowed */
+  allowed?: Allowable[];
   /**
    * ACL swaps (and restores) in flight at once, default SWAP_CONCURRENCY; 1 swaps one subnet after
    * the other (bench/revert.ts sets it on the plan to compare the two). Journaled with the ACL, so
@@ -83,18 +102,23 @@ export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources
   kind: 'az-blackhole',
   doc: {
     summary: 'swap every node subnet (or every subnet) of one zone onto one deny-all network ACL, then back',
-    fields: '`zone: us-east-1a | auto`, `scope: nodes | zone`, `duration`',
+    fields: '`zone: us-east-1a | auto`, `scope: nodes | zone`, `allow: [natGateway, unknown]`, `duration`',
     effect: 'the zone\'s nodes lose heartbeat; traffic to and from its pods hangs; SSM ConnectionLost · verified: every subnet on the black-hole ACL, the zone\'s nodes Ready=Unknown',
   },
   schema: AzBlackholeSpec,
   flags: [
     { field: 'zone', flag: '--zone <zone>', help: 'the zone, or "auto" (the zone with the most targeted pods)' },
-    { field: 'scope', flag: '--scope <scope>', help: 'subnets holding nodes, or every subnet of the zone', choices: ['nodes', 'zone'] },
+    { field: 'scope', flag: '--scope <scope>', help: 'the subnets of the nodes\' ENIs (and ENIConfigs), or every subnet of the zone', choices: ['nodes', 'zone'] },
+    { field: 'allow', flag: '--allow <kind...>', help: 'ENI kinds to cut that are refused otherwise', choices: ALLOWABLE },
     durationFlag,
   ],
   iam: AZ_BLACKHOLE,
   iamRequests: AZ_BLACKHOLE_REQUESTS,
-  rbac: [{ scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }, { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+  rbac: [
+    { scope: 'cluster', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }, { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+    // whose NLB an ENI is (LoadBalancer Services' status), the VPC CNI's custom networking subnets (ENIConfigs)
+    { scope: 'cluster', apiGroups: [''], resources: ['services'], verbs: ['list'] }, { scope: 'cluster', apiGroups: ['crd.k8s.amazonaws.com'], resources: ['eniconfigs'], verbs: ['list'] },
+  ],
 
   async plan(ctx, spec) {
     const all = (await ctx.kube.nodes()).map(toTarget).filter((x): x is TargetNode => !!x);
@@ -111,10 +135,40 @@ export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources
     const vpcs = new Set([...insts.values()].map((i) => i.vpcId).filter(Boolean));
     if (vpcs.size !== 1) throw invalid(`az-blackhole: the zone's nodes are in ${vpcs.size} VPCs (${[...vpcs].join(', ')}); expected one`);
     const vpcId = [...vpcs][0]!;
-    const subnetIds = spec.scope === 'nodes'
-      ? [...new Set([...insts.values()].map((i) => i.subnetId!).filter(Boolean))]
-      : (await ctx.aws.describeSubnets({ 'vpc-id': [vpcId], 'availability-zone': [zone] })).map((s) => s.id);
+    const instanceIds = nodes.map((n) => n.instanceId);
+    const nodeEnis = instanceIds.length ? await ctx.aws.describeNetworkInterfaces({ 'attachment.instance-id': instanceIds }) : [];
+    const why = new Map<string, string>();
+    const note = (id: string, reason: string) => { if (id && !why.has(id)) why.set(id, reason); };
+    if (spec.scope === 'nodes') {
+      for (const i of insts.values()) note(i.subnetId ?? '', 'the nodes\' primary ENIs');
+      for (const e of nodeEnis) note(e.subnetId, e.description.startsWith('aws-K8S-') ? 'VPC CNI ENIs of the nodes' : 'ENIs of the nodes');
+      for (const [id, name] of await customNetworkingSubnets(ctx.kube, ctx.aws, vpcId, zone)) note(id, `VPC CNI custom networking (ENIConfig ${name})`);
+    } else {
+      for (const s of await ctx.aws.describeSubnets({ 'vpc-id': [vpcId], 'availability-zone': [zone] })) note(s.id, 'every subnet of the zone');
+    }
+    const subnetIds = [...why.keys()];
     if (!subnetIds.length) throw invalid(`az-blackhole: no subnet found in ${zone}`);
+    const subnetInfo = await ctx.aws.describeSubnets({ 'subnet-id': subnetIds });
+    if (spec.scope === 'zone') {
+      // scope zone takes subnets no node is in: only those the cluster's tag says belong to it (the swap's IAM condition too)
+      const tag = `kubernetes.io/cluster/${ctx.guard.cluster}`;
+      const untagged = subnetIds.filter((id) => !['owned', 'shared'].includes(subnetInfo.find((s) => s.id === id)?.tags[tag] ?? ''));
+      if (untagged.length) {
+        throw invalid(`az-blackhole: scope zone would black-hole ${untagged.length} subnet(s) of ${zone} without the cluster tag ${tag} (owned or shared): ${untagged.join(', ')}`,
+          [...untagged.map((id) => `${id}${subnetInfo.find((s) => s.id === id)?.tags.Name ? ` (${subnetInfo.find((s) => s.id === id)!.tags.Name})` : ''}: no ${tag}`), 'tag the subnets that belong to the cluster, or use scope: nodes (the subnets of the zone\'s nodes only)']);
+      }
+    }
+    const enis = await attributeEnis(ctx, subnetIds, all);
+    const allow = spec.allow ?? [];
+    const refusedKinds = refused(enis, allow);
+    if (refusedKinds.size) {
+      const details = [...refusedKinds].flatMap(([k, xs]) => [
+        `${k === 'natGateway' ? 'a NAT gateway (it carries the internet egress of every subnet routed through it, in every zone)' : `ENIs the harness cannot attribute to cluster ${ctx.guard.cluster}`} — allow with \`allow: ['${k}']\` (--allow ${k}):`,
+        ...xs.map((x) => `  subnet ${x.subnetId}: ${x.id} ${x.owner}: ${x.detail}`),
+      ]);
+      throw invalid(`az-blackhole: refusing to black-hole ${[...new Set([...refusedKinds.values()].flat().map((x) => x.subnetId))].join(', ')} of ${zone}: ${[...refusedKinds.keys()].map((k) => k === 'natGateway' ? 'a NAT gateway' : 'ENIs not attributable to the cluster').join(' and ')} (allow: ${[...refusedKinds.keys()].map((k) => `'${k}'`).join(', ')} permits it)`, details);
+    }
+    const collateral = enis.filter((x) => x.collateral).map((x) => `${KIND_LABEL[x.kind]} ${x.owner} (${x.id} in ${x.subnetId})`);
     if (subnetIds.length > 45) throw invalid(`az-blackhole: ${subnetIds.length} subnets is more than the 45 this fault tags for recovery`);
     const acls = await ctx.aws.describeNetworkAcls({ 'association.subnet-id': subnetIds });
     const subnets = subnetIds.map((s) => {
@@ -128,15 +182,21 @@ export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources
     const lines = [
       `zone ${zone}${spec.zone === 'auto' ? ' (auto: most targeted pods)' : ''}, VPC ${vpcId}, scope ${spec.scope}: ${nodes.length} node(s) (${nodes.map((n) => n.name).join(', ')})`,
       `create one deny-all network ACL (ingress and egress, IPv4${ipv6 ? ' and IPv6' : ''}: a new ACL's * rules deny everything), tagged ${TAG.runId}=${ctx.runId} and ${TAG.expiresAt} (injection + hold + revert + recovery wait)`,
-      ...subnets.map((s) => `swap subnet ${s.subnetId} from ${s.originalAclId} (association ${s.associationId}) to it`),
+      ...subnets.flatMap((s) => {
+        const name = subnetInfo.find((x) => x.id === s.subnetId)?.tags.Name;
+        const mine = enis.filter((x) => x.subnetId === s.subnetId);
+        return [`swap subnet ${s.subnetId}${name ? ` (${name})` : ''} from ${s.originalAclId} (association ${s.associationId}) to it — ${why.get(s.subnetId)}; it holds ${mine.length} ENI(s)${mine.length ? ':' : ''}`, ...mine.map(eniLine)];
+      }),
+      ...(collateral.length ? [`collateral a real loss of ${zone} has too (named in the report): ${collateral.join('; ')}`] : []),
+      ...(allow.length ? [`allowed by the scenario: ${allow.join(', ')}`] : []),
       `hold ${formatDuration(spec.duration)}, then swap each subnet back (re-reading its association) and delete the ACL; up to ${concurrency} swaps at once`,
     ];
     return {
       kind: 'az-blackhole',
-      summary: `black-hole ${subnets.length} subnet(s) of ${zone} for ${formatDuration(spec.duration)}`,
+      summary: `black-hole ${subnets.length} subnet(s) of ${zone} for ${formatDuration(spec.duration)}${enis.length ? ` (${enis.length} ENIs: ${countByKind(enis)}${collateral.length ? `; collateral a zone loss has too: ${collateralSummary(enis)}` : ''})` : ''}`,
       lines,
       durationMs: spec.duration,
-      resources: { zone, vpcId, ipv6, subnets, nodes, concurrency },
+      resources: { zone, vpcId, ipv6, subnets, nodes, concurrency, enis, collateral, allowed: allow },
       calls: [
         { action: 'ec2:CreateNetworkAcl', resources: [vpcId], when: 'inject' },
         { action: 'ec2:CreateTags', resources: ['network-acl (at creation)'], when: 'inject' },
@@ -218,6 +278,57 @@ export const azBlackhole = defineFaultKind<AzBlackholeSpec, AzBlackholeResources
     return out;
   },
 });
+
+/** "VPC endpoints ssm, sts (2 ENIs); EKS control plane prod (1 ENI)": the collateral, by kind and owner, for the summary. */
+function collateralSummary(enis: EniEntry[]): string {
+  const parts: string[] = [];
+  for (const k of ['vpcEndpoint', 'eksControlPlane'] as const) {
+    const xs = enis.filter((x) => x.collateral && x.kind === k);
+    if (!xs.length) continue;
+    const owners = [...new Set(xs.map((x) => x.owner.replace(/^com\.amazonaws\.[a-z0-9-]+\./, '')))];
+    parts.push(`${KIND_LABEL[k]}${k === 'vpcEndpoint' && owners.length > 1 ? 's' : ''} ${owners.join(', ')} (${xs.length} ENI${xs.length > 1 ? 's' : ''})`);
+  }
+  return parts.join('; ');
+}
+
+/**
+ * VPC CNI custom networking: the subnets of the ENIConfigs (amazon-vpc-cni-k8s docs, "Custom networking":
+ * pods get ENIs in the ENIConfig's subnet, one ENIConfig per zone) that lie in this zone. No CRD: none.
+ */
+async function customNetworkingSubnets(kube: Kube, aws: Aws, vpcId: string, zone: string): Promise<Map<string, string>> {
+  let configs: Array<{ name: string; subnet: string }>;
+  try {
+    configs = await kube.eniConfigs();
+  } catch (err) {
+    throw invalid(`az-blackhole: cannot list the VPC CNI's ENIConfigs (crd.k8s.amazonaws.com) to find the zone's pod subnets: ${(err as Error).message}`, ['grant list on eniconfigs.crd.k8s.amazonaws.com (cluster-wide)']);
+  }
+  const out = new Map<string, string>();
+  if (!configs.length) return out;
+  const subnets = await aws.describeSubnets({ 'subnet-id': [...new Set(configs.map((c) => c.subnet))] });
+  for (const c of configs) {
+    const s = subnets.find((x) => x.id === c.subnet);
+    if (s && s.zone === zone && s.vpcId === vpcId && !out.has(s.id)) out.set(s.id, c.name);
+  }
+  return out;
+}
+
+/** Every ENI in the subnets, classified: the nodes (all of the cluster's), the NLBs of its Services, the endpoints' services. */
+async function attributeEnis(ctx: FaultContext, subnetIds: string[], all: TargetNode[]): Promise<EniEntry[]> {
+  const raw = await ctx.aws.describeNetworkInterfaces({ 'subnet-id': subnetIds });
+  let loadBalancers: Map<string, string> | undefined;
+  if (raw.some((e) => /^ELB /.test(e.description))) {
+    try {
+      loadBalancers = loadBalancersByName(await ctx.kube.loadBalancerHostnames());
+    } catch (err) {
+      ctx.log(`az-blackhole: the cluster's Services could not be read (${(err as Error).message}): its load balancers' ENIs are not attributable`);
+    }
+  }
+  const vpces = [...new Set(raw.map((e) => /vpce-[0-9a-f]+/.exec(e.description)?.[0]).filter((x): x is string => !!x))];
+  const endpointServices = await ctx.aws.vpcEndpointServices(vpces);
+  const attribution = { cluster: ctx.guard.cluster, nodes: new Map(all.map((n) => [n.instanceId, n.name])), loadBalancers, endpointServices };
+  const order = (x: EniEntry) => ['node', 'nlb', 'natGateway', 'vpcEndpoint', 'eksControlPlane', 'unknown'].indexOf(x.kind);
+  return raw.map((e) => classifyEni(e, attribution)).sort((a, b) => a.subnetId.localeCompare(b.subnetId) || order(a) - order(b) || a.owner.localeCompare(b.owner) || a.id.localeCompare(b.id));
+}
 
 async function revertAzBlackhole(ctx: RevertContext, j: Journal): Promise<RevertReport> {
   const report: RevertReport = { actions: [], leftovers: [] };

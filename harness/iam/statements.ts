@@ -244,6 +244,14 @@ export const DAEMON_KILL_REQUESTS: IamRequest[] = [
 // ---- AZ_BLACKHOLE ----
 export const AZ_BLACKHOLE: IamStatement[] = [
   {
+    // What the black-hole cuts: every ENI in the chosen subnets (and the subnets of the nodes' ENIs), and the
+    // service of each interface endpoint among them. Describe* take no resource-level permissions: "*".
+    Sid: 'AzBlackholeEniDiscovery',
+    Effect: 'Allow',
+    Action: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcEndpoints'],
+    Resource: ['*'],
+  },
+  {
     // CreateNetworkAcl authorizes the VPC too: only the cluster's.
     Sid: 'CreateAclsInClusterVpcOnly',
     Effect: 'Allow',
@@ -297,6 +305,8 @@ export const AZ_BLACKHOLE: IamStatement[] = [
 
 const NEW_ACL = `${ARN_EC2}:network-acl/acl-0ffffffffffffffff`;
 export const AZ_BLACKHOLE_REQUESTS: IamRequest[] = [
+  { what: 'the ENIs of the zone\'s nodes, and every ENI in the subnets to cut', when: ['discover'], action: 'ec2:DescribeNetworkInterfaces', resource: '*', context: {} },
+  { what: 'the service of each interface VPC endpoint in them', when: ['discover'], action: 'ec2:DescribeVpcEndpoints', resource: '*', context: {} },
   { what: 'create the black-hole ACL in the cluster VPC', when: ['inject', 'dry-run'], action: 'ec2:CreateNetworkAcl', resource: VPC_ARN, context: { 'ec2:VpcID': '${VpcId}' } },
   { what: 'create it with the harness tags', when: ['inject', 'dry-run'], action: 'ec2:CreateNetworkAcl', resource: NEW_ACL, context: requestTags(HARNESS_ACL_TAGS) },
   { what: 'tag it at creation (TagSpecifications)', when: ['inject', 'dry-run'], action: 'ec2:CreateTags', resource: NEW_ACL, context: { 'ec2:CreateAction': 'CreateNetworkAcl', ...requestTags(HARNESS_ACL_TAGS) } },

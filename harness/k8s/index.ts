@@ -18,7 +18,9 @@ export class Kube {
   readonly apps: k8s.AppsV1Api;
   readonly discovery: k8s.DiscoveryV1Api;
   readonly coordination: k8s.CoordinationV1Api;
+  readonly custom: k8s.CustomObjectsApi;
   constructor(readonly kc: k8s.KubeConfig) {
+    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
     this.coordination = kc.makeApiClient(k8s.CoordinationV1Api);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
@@ -46,6 +48,30 @@ export class Kube {
 
   async pods(namespace: string, labelSelector?: string): Promise<k8s.V1Pod[]> {
     return (await this.core.listNamespacedPod({ namespace, labelSelector })).items;
+  }
+
+  /**
+   * VPC CNI custom networking: the ENIConfigs (crd.k8s.amazonaws.com/v1alpha1, cluster-scoped) and the
+   * subnet each puts pod ENIs in (amazon-vpc-cni-k8s docs, "Custom networking"). No CRD: none.
+   */
+  async eniConfigs(): Promise<Array<{ name: string; subnet: string }>> {
+    try {
+      const r = (await this.custom.listClusterCustomObject({ group: 'crd.k8s.amazonaws.com', version: 'v1alpha1', plural: 'eniconfigs' })) as { items?: Array<{ metadata?: { name?: string }; spec?: { subnet?: string } }> };
+      return (r.items ?? []).filter((x) => x.spec?.subnet).map((x) => ({ name: x.metadata?.name ?? '', subnet: x.spec!.subnet! }));
+    } catch (err) {
+      if (apiStatus(err) === 404) return [];
+      throw err;
+    }
+  }
+
+  /** The hostnames in LoadBalancer Services' status (the AWS Load Balancer Controller sets the NLB's DNS name there). */
+  async loadBalancerHostnames(): Promise<Array<{ service: string; hostname: string }>> {
+    const out: Array<{ service: string; hostname: string }> = [];
+    for (const s of (await this.core.listServiceForAllNamespaces({})).items) {
+      if (s.spec?.type !== 'LoadBalancer') continue;
+      for (const i of s.status?.loadBalancer?.ingress ?? []) if (i.hostname) out.push({ service: `${s.metadata?.namespace}/${s.metadata?.name}`, hostname: i.hostname });
+    }
+    return out;
   }
 }
 

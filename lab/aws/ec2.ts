@@ -1,7 +1,7 @@
 // EC2 Query API (Version 2016-11-15) over the lab world, with AWS's documented semantics and error
 // codes for the actions the harness uses.
 import { AwsError, ec2Filters, listParam, structList, type Filter, type QueryParams, type XmlNode } from './wire.js';
-import { hexId, STATE_CODES, type AclEntry, type Instance, type NetworkAcl, type World } from './model.js';
+import { ACCOUNT_ID, hexId, STATE_CODES, type AclEntry, type Instance, type LabNetworkInterface, type NetworkAcl, type World } from './model.js';
 
 type Handler = (w: World, p: QueryParams) => XmlNode;
 
@@ -11,6 +11,8 @@ const ID_PATTERNS: Record<string, RegExp> = {
   subnet: /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/,
   vpc: /^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/,
   aclassoc: /^aclassoc-[0-9a-f]{8}([0-9a-f]{9})?$/,
+  eni: /^eni-[0-9a-f]{8}([0-9a-f]{9})?$/,
+  vpce: /^vpce-[0-9a-f]{8}([0-9a-f]{9})?$/,
 };
 
 function need(p: QueryParams, name: string): string {
@@ -31,15 +33,15 @@ function matches(values: string[], actual: string | undefined): boolean {
 
 type Getter<T> = (item: T, name: string) => string | string[] | undefined;
 
-function applyFilters<T>(w: World, items: T[], filters: Filter[], idOf: (t: T) => string, get: Getter<T>, known: string[]): T[] {
+function applyFilters<T>(w: World, items: T[], filters: Filter[], idOf: (t: T) => string, get: Getter<T>, known: string[], tagsOf: (t: T) => Map<string, string> | undefined = (t) => w.tags.get(idOf(t))): T[] {
   for (const f of filters) {
     if (!f.name.startsWith('tag:') && f.name !== 'tag-key' && !known.includes(f.name)) {
       throw new AwsError('InvalidParameterValue', `The filter '${f.name}' is invalid`);
     }
   }
   return items.filter((it) => filters.every((f) => {
-    if (f.name.startsWith('tag:')) return matches(f.values, w.tags.get(idOf(it))?.get(f.name.slice(4)));
-    if (f.name === 'tag-key') return [...(w.tags.get(idOf(it))?.keys() ?? [])].some((k) => matches(f.values, k));
+    if (f.name.startsWith('tag:')) return matches(f.values, tagsOf(it)?.get(f.name.slice(4)));
+    if (f.name === 'tag-key') return [...(tagsOf(it)?.keys() ?? [])].some((k) => matches(f.values, k));
     const v = get(it, f.name);
     return Array.isArray(v) ? v.some((x) => matches(f.values, x)) : matches(f.values, v);
   }));
@@ -51,7 +53,7 @@ function dryRun(w: World, p: QueryParams, action: string, denied: Set<string>, v
   if ((p.get('DryRun') ?? '').toLowerCase() === 'true') throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
 }
 
-function paginate<T>(items: T[], p: QueryParams, min: number, max: number, allowed = true): { page: T[]; nextToken?: string } {
+function paginate<T>(items: T[], p: QueryParams, min: number, max: number, allowed = true, idsParam = 'instancesSet'): { page: T[]; nextToken?: string } {
   const mr = p.get('MaxResults');
   const tok = p.get('NextToken');
   let start = 0;
@@ -61,7 +63,7 @@ function paginate<T>(items: T[], p: QueryParams, min: number, max: number, allow
     start = Number(m[1]);
   }
   if (mr === undefined) return { page: items.slice(start) };
-  if (!allowed) throw new AwsError('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
+  if (!allowed) throw new AwsError('InvalidParameterCombination', `The parameter ${idsParam} cannot be used with the parameter maxResults`);
   const n = Number(mr);
   if (!Number.isInteger(n) || n < min || n > max) throw new AwsError('InvalidParameterValue', `Value ( ${mr} ) for parameter maxResults is invalid. Expecting a value between ${min} and ${max}.`);
   const page = items.slice(start, start + n);
@@ -175,7 +177,89 @@ function resourceType(id: string): string {
 }
 
 function resourceExists(w: World, id: string): boolean {
-  return w.instances.has(id) || w.acls.has(id) || w.subnets.some((s) => s.id === id) || w.vpc.id === id;
+  return w.instances.has(id) || w.acls.has(id) || w.subnets.some((s) => s.id === id) || w.vpc.id === id || (id.startsWith('eni-') && w.allNetworkInterfaces().some((e) => e.id === id));
+}
+
+/** An ENI's tags: its own (the VPC CNI's) and any set through CreateTags. */
+function eniTags(w: World, e: LabNetworkInterface): Map<string, string> {
+  return new Map([...Object.entries(e.tags), ...(w.tags.get(e.id) ?? new Map<string, string>())]);
+}
+
+/** The filters DescribeNetworkInterfaces supports (EC2 API Reference, DescribeNetworkInterfaces), by value. */
+function eniFilterValue(w: World, e: LabNetworkInterface, name: string): string | string[] | undefined {
+  const a = e.attachment;
+  switch (name) {
+    case 'network-interface-id': return e.id;
+    case 'subnet-id': return e.subnetId;
+    case 'vpc-id': return e.vpcId;
+    case 'availability-zone': return e.zone;
+    case 'interface-type': return e.interfaceType;
+    case 'description': return e.description;
+    case 'status': return e.status;
+    case 'owner-id': return ACCOUNT_ID;
+    case 'requester-id': return e.requesterId;
+    case 'requester-managed': return String(e.requesterManaged);
+    case 'source-dest-check': return 'true';
+    case 'private-ip-address': return e.privateIp;
+    case 'private-dns-name': return privateDnsName(e.privateIp);
+    case 'addresses.private-ip-address': return [e.privateIp, ...e.secondaryIps];
+    case 'addresses.primary': return e.secondaryIps.length ? ['true', 'false'] : ['true'];
+    case 'association.public-ip': return e.publicIp;
+    case 'addresses.association.public-ip': return e.publicIp;
+    case 'association.ip-owner-id': return e.publicIp ? 'amazon' : undefined;
+    case 'association.public-dns-name': return e.publicIp ? publicDnsName(e.publicIp) : undefined;
+    case 'attachment.instance-id': return a?.instanceId;
+    case 'attachment.instance-owner-id': return a?.instanceOwnerId;
+    case 'attachment.device-index': return a ? String(a.deviceIndex) : undefined;
+    case 'attachment.status': return a?.status;
+    case 'attachment.attachment-id': return a ? attachmentId(e) : undefined;
+    case 'attachment.delete-on-termination': return a ? String(!!a.instanceId) : undefined;
+    default: return undefined;
+  }
+}
+const ENI_FILTERS = ['network-interface-id', 'subnet-id', 'vpc-id', 'availability-zone', 'interface-type', 'description', 'status', 'owner-id', 'requester-id', 'requester-managed',
+  'source-dest-check', 'private-ip-address', 'private-dns-name', 'addresses.private-ip-address', 'addresses.primary', 'association.public-ip', 'addresses.association.public-ip',
+  'association.ip-owner-id', 'association.public-dns-name', 'attachment.instance-id', 'attachment.instance-owner-id', 'attachment.device-index', 'attachment.status',
+  'attachment.attachment-id', 'attachment.delete-on-termination'];
+
+const privateDnsName = (ip: string) => `ip-${ip.replaceAll('.', '-')}.ec2.internal`;
+const publicDnsName = (ip: string) => `ec2-${ip.replaceAll('.', '-')}.compute-1.amazonaws.com`;
+/** Instances' attachments are `eni-attach-…`; those of requester-managed ENIs `ela-attach-…` (as EC2 shows them). */
+const attachmentId = (e: LabNetworkInterface) => hexId(e.attachment?.instanceId ? 'eni-attach' : 'ela-attach', `${e.id}/attachment`);
+/** A locally administered MAC address, stable per ENI. */
+const macOf = (id: string) => `02:${hexId('x', `${id}/mac`).slice(3, 13).match(/../g)!.join(':')}`;
+
+/** One ENI as EC2's describeNetworkInterfaces XML has it (networkInterfaceSet/item). */
+function eniXml(w: World, e: LabNetworkInterface): XmlNode {
+  const assoc = e.publicIp ? { publicIp: e.publicIp, publicDnsName: publicDnsName(e.publicIp), ipOwnerId: 'amazon' } : undefined;
+  return {
+    networkInterfaceId: e.id,
+    subnetId: e.subnetId,
+    vpcId: e.vpcId,
+    availabilityZone: e.zone,
+    description: e.description,
+    ownerId: ACCOUNT_ID,
+    requesterId: e.requesterId,
+    requesterManaged: e.requesterManaged,
+    status: e.status,
+    macAddress: macOf(e.id),
+    privateIpAddress: e.privateIp,
+    privateDnsName: privateDnsName(e.privateIp),
+    sourceDestCheck: true,
+    groupSet: [{ groupId: hexId('sg', `${w.vpc.id}/${e.interfaceType === 'interface' && !e.requesterManaged ? 'cluster' : e.interfaceType}`), groupName: e.interfaceType === 'interface' ? `eks-cluster-sg-${w.cluster}` : 'default' }],
+    attachment: e.attachment ? {
+      attachmentId: attachmentId(e), instanceId: e.attachment.instanceId, instanceOwnerId: e.attachment.instanceOwnerId, deviceIndex: e.attachment.deviceIndex,
+      networkCardIndex: 0, status: e.attachment.status, attachTime: '2026-01-01T00:00:00.000Z', deleteOnTermination: !!e.attachment.instanceId,
+    } : undefined,
+    association: assoc,
+    tagSet: [...eniTags(w, e)].map(([key, value]) => ({ key, value })),
+    privateIpAddressesSet: [
+      { privateIpAddress: e.privateIp, privateDnsName: privateDnsName(e.privateIp), primary: true, association: assoc },
+      ...e.secondaryIps.map((ip) => ({ privateIpAddress: ip, privateDnsName: privateDnsName(ip), primary: false })),
+    ],
+    ipv6AddressesSet: [],
+    interfaceType: e.interfaceType,
+  };
 }
 
 function entryFromParams(p: QueryParams): AclEntry {
@@ -246,6 +330,38 @@ export function ec2Handlers(denied: Set<string>): Record<string, Handler> {
         }
       }
       return { instancesSet: insts.map((i) => { const r = w.start(i); return { instanceId: i.id, currentState: { code: STATE_CODES[r.cur], name: r.cur }, previousState: { code: STATE_CODES[r.prev], name: r.prev } }; }) };
+    },
+    DescribeNetworkInterfaces(w, p) {
+      const ids = listParam(p, 'NetworkInterfaceId');
+      for (const id of ids) checkId('eni', id, 'InvalidNetworkInterfaceID.Malformed');
+      const all = w.allNetworkInterfaces();
+      let items = all;
+      if (ids.length) {
+        const missing = ids.filter((id) => !all.some((e) => e.id === id));
+        if (missing.length) throw new AwsError('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID${missing.length > 1 ? 's' : ''} '${missing.join(', ')}' ${missing.length > 1 ? 'do' : 'does'} not exist`);
+        items = ids.map((id) => all.find((e) => e.id === id)!);
+      }
+      items = applyFilters(w, items, ec2Filters(p), (e) => e.id, (e, n) => eniFilterValue(w, e, n), ENI_FILTERS, (e) => eniTags(w, e));
+      // "You cannot specify this parameter and the network interface IDs parameter in the same request." (MaxResults 5-1000)
+      const { page, nextToken } = paginate(items, p, 5, 1000, ids.length === 0, 'networkInterfaceIdSet');
+      return { networkInterfaceSet: page.map((e) => eniXml(w, e)), nextToken };
+    },
+    DescribeVpcEndpoints(w, p) {
+      const ids = listParam(p, 'VpcEndpointId');
+      for (const id of ids) checkId('vpce', id, 'InvalidVpcEndpointId.Malformed');
+      const missing = ids.filter((id) => !w.vpcEndpoints.some((e) => e.id === id));
+      if (missing.length) throw new AwsError('InvalidVpcEndpointId.NotFound', `The Vpc Endpoint Id '${missing.join(', ')}' does not exist`);
+      let items = ids.length ? w.vpcEndpoints.filter((e) => ids.includes(e.id)) : [...w.vpcEndpoints];
+      items = applyFilters(w, items, ec2Filters(p), (e) => e.id, (e, n) => ({ 'vpc-endpoint-id': e.id, 'vpc-id': w.vpc.id, 'service-name': e.serviceName, 'vpc-endpoint-type': 'Interface', 'vpc-endpoint-state': 'available' } as Record<string, string>)[n],
+        ['vpc-endpoint-id', 'vpc-id', 'service-name', 'vpc-endpoint-type', 'vpc-endpoint-state']);
+      const { page, nextToken } = paginate(items, p, 5, 1000);
+      return {
+        vpcEndpointSet: page.map((e) => ({
+          vpcEndpointId: e.id, vpcEndpointType: 'Interface', vpcId: w.vpc.id, serviceName: e.serviceName, state: 'available', privateDnsEnabled: true, requesterManaged: false,
+          subnetIdSet: e.subnetIds, networkInterfaceIdSet: e.eniIds, ownerId: ACCOUNT_ID, ipAddressType: 'ipv4', creationTimestamp: '2026-01-01T00:00:00.000Z', tagSet: tagSet(w, e.id),
+        })),
+        nextToken,
+      };
     },
     DescribeVpcs(w, p) {
       const ids = listParam(p, 'VpcId');

@@ -94,7 +94,7 @@ export interface NetworkAcl {
   associations: Map<string, string>;
 }
 
-export interface Subnet { id: string; vpcId: string; zone: string; cidr: string; ipv6Cidr: string; role: 'nodes' | 'utility' }
+export interface Subnet { id: string; vpcId: string; zone: string; cidr: string; ipv6Cidr: string; role: 'nodes' | 'utility' | 'public' }
 export interface Vpc { id: string; cidr: string; ipv6Cidr: string }
 export interface Asg {
   name: string;
@@ -291,6 +291,17 @@ export interface LabNetworkInterface {
   tags: Record<string, string>;
 }
 
+/** An interface VPC endpoint: one ENI in each of its subnets. */
+export interface LabVpcEndpoint { id: string; serviceName: string; subnetIds: string[]; eniIds: string[] }
+
+/** The interface endpoints of a private EKS cluster (EKS User Guide, "Deploy private clusters with limited internet access"). */
+export const VPC_ENDPOINT_SERVICES = ['ssm', 'ssmmessages', 'ec2messages', 'sts', 'ecr.api', 'ecr.dkr'] as const;
+/** Placeholders for the AWS-owned accounts that request service ENIs (AWS does not document them). */
+export const AWS_SERVICE_ACCOUNT = '210987654321';
+export const EKS_SERVICE_ACCOUNT = '589012345678';
+/** The VPC CNI's ENIs are requested by the node's instance role session (the lab: its role id + instance id). */
+export const LAB_CNI_REQUESTER = 'AROALABNODEROLE0000000';
+
 export class World {
   readonly vpc: Vpc;
   readonly subnets: Subnet[] = [];
@@ -305,6 +316,9 @@ export class World {
   readonly loadBalancers = new Map<string, LabLoadBalancer>();
   /** ENIs that are not derived from instances (NLB, NAT gateway, VPC endpoints, EKS control plane), by id */
   readonly networkInterfaces = new Map<string, LabNetworkInterface>();
+  /** NAT gateways (their ENIs are in `networkInterfaces`) and interface VPC endpoints (EC2 DescribeVpcEndpoints) */
+  readonly natGateways: Array<{ id: string; zone: string; subnetId: string; eniId: string; privateIp: string; publicIp: string }> = [];
+  readonly vpcEndpoints: LabVpcEndpoint[] = [];
   private nextKarpenterOrdinal = 0;
   private nextPid = 2000;
 
@@ -338,6 +352,16 @@ export class World {
         defaultAcl.associations.set(hexId('aclassoc', `${cluster}/${s.id}/initial`), s.id);
         this.setTags(s.id, { Name: `${cluster}-${role}-${zone}${k > 1 ? `-${k}` : ''}`, [`kubernetes.io/cluster/${cluster}`]: 'shared', ...(role === 'nodes' ? { 'kubernetes.io/role/internal-elb': '1' } : {}) });
       });
+      // One public subnet per zone (10.0.4-6.0/24), tagged for internet-facing load balancers as the AWS Load
+      // Balancer Controller discovers them (kubernetes-sigs/aws-load-balancer-controller docs, "Subnet
+      // auto-discovery": kubernetes.io/role/elb=1): the NLB's zone ENIs and the NAT gateway live here.
+      const pub: Subnet = {
+        id: hexId('subnet', `${cluster}/${zone}/public/0`), vpcId: this.vpc.id, zone, role: 'public',
+        cidr: `10.0.${z + 4}.0/24`, ipv6Cidr: `2600:1f18:4a3:6e${(z + 4).toString(16).padStart(2, '0')}::/64`,
+      };
+      this.subnets.push(pub);
+      defaultAcl.associations.set(hexId('aclassoc', `${cluster}/${pub.id}/initial`), pub.id);
+      this.setTags(pub.id, { Name: `${cluster}-public-${zone}`, [`kubernetes.io/cluster/${cluster}`]: 'shared', 'kubernetes.io/role/elb': '1' });
       const asgName = nodesAsgName(cluster, zone);
       const zoneNodes = nodes.filter((n) => n.zone === zone && n.provisioner === 'managed' && n.os !== 'bottlerocket');
       this.asgs.set(asgName, { name: asgName, kind: 'managed', zones: [zone], subnetIds: [this.nodeSubnet(zone).id], zone, subnetId: this.nodeSubnet(zone).id, min: zoneNodes.length, max: zoneNodes.length + 1, desired: zoneNodes.length, suspended: new Map(), nextOrdinal: Math.max(-1, ...zoneNodes.map((n) => n.ordinal)) + 1 });
@@ -353,6 +377,98 @@ export class World {
     }
     this.nextKarpenterOrdinal = Math.max(-1, ...nodes.filter((n) => n.provisioner === 'karpenter').map((n) => n.ordinal)) + 1;
     for (const n of nodes) this.addInstance(n, 'running');
+    this.addServiceInterfaces();
+  }
+
+  /**
+   * The ENIs AWS services keep in the VPC (stored in `networkInterfaces`; the nodes' and the NLBs' are
+   * derived at Describe time, see allNetworkInterfaces):
+   * - one NAT gateway in us-east-1a's public subnet: eksctl's default (`vpc.nat.gateway: Single`, eksctl
+   *   docs "VPC Configuration"); its ENI is requester-managed, type `natGateway`, description
+   *   `Interface for NAT Gateway nat-…` (EC2 User Guide, "Requester-managed network interfaces");
+   * - interface VPC endpoints for a private cluster (EKS User Guide, "Deploy private clusters with limited
+   *   internet access": ssm, ssmmessages, ec2messages, sts, ecr.api, ecr.dkr), one ENI per zone in the node
+   *   subnets, type `vpc_endpoint`, description `VPC Endpoint Interface vpce-…`;
+   * - the EKS control plane's cross-account ENIs (EKS User Guide, "View Amazon EKS networking requirements
+   *   for VPC and subnets": EKS creates them in two of the cluster's subnets, description
+   *   `Amazon EKS <cluster>`), type `interface`, requested by an AWS-owned account.
+   * The requester and owner account ids of AWS services are placeholders (AWS does not document them).
+   * The lab lists these ENIs; it routes no traffic through them.
+   */
+  private addServiceInterfaces(): void {
+    const c = this.cluster;
+    const add = (e: Omit<LabNetworkInterface, 'vpcId' | 'zone' | 'status' | 'secondaryIps'> & { secondaryIps?: string[] }) => {
+      const s = this.subnetById(e.subnetId)!;
+      this.networkInterfaces.set(e.id, { vpcId: this.vpc.id, zone: s.zone, status: 'in-use', secondaryIps: [], ...e });
+    };
+    const natId = `nat-0${hexId('x', `${c}/nat/0`).slice(3, 19)}`;
+    this.natGateways.push({ id: natId, zone: LAB_ZONES[0], subnetId: this.publicSubnet(LAB_ZONES[0]).id, eniId: hexId('eni', `${c}/nat/0`), privateIp: '10.0.4.250', publicIp: '198.51.100.10' });
+    for (const n of this.natGateways) {
+      add({ id: n.eniId, subnetId: n.subnetId, interfaceType: 'natGateway', description: `Interface for NAT Gateway ${n.id}`, privateIp: n.privateIp, publicIp: n.publicIp,
+        attachment: { instanceOwnerId: 'amazon-aws', deviceIndex: 1, status: 'attached' }, requesterId: AWS_SERVICE_ACCOUNT, requesterManaged: true, tags: {} });
+    }
+    VPC_ENDPOINT_SERVICES.forEach((svc, k) => {
+      const vpceId = `vpce-0${hexId('x', `${c}/vpce/${svc}`).slice(3, 19)}`;
+      const ep: LabVpcEndpoint = { id: vpceId, serviceName: `com.amazonaws.${LAB_REGION}.${svc}`, subnetIds: [], eniIds: [] };
+      LAB_ZONES.forEach((zone, z) => {
+        const subnet = this.nodeSubnet(zone);
+        const eniId = hexId('eni', `${c}/vpce/${svc}/${zone}`);
+        ep.subnetIds.push(subnet.id);
+        ep.eniIds.push(eniId);
+        add({ id: eniId, subnetId: subnet.id, interfaceType: 'vpc_endpoint', description: `VPC Endpoint Interface ${vpceId}`, privateIp: `10.0.${z + 1}.${4 + k}`,
+          requesterId: AWS_SERVICE_ACCOUNT, requesterManaged: true, tags: {} });
+      });
+      this.vpcEndpoints.push(ep);
+    });
+    for (const zone of LAB_ZONES.slice(1)) {
+      const z = LAB_ZONES.indexOf(zone);
+      add({ id: hexId('eni', `${c}/eks/${zone}`), subnetId: this.nodeSubnet(zone).id, interfaceType: 'interface', description: `Amazon EKS ${c}`, privateIp: `10.0.${z + 1}.250`,
+        attachment: { instanceOwnerId: EKS_SERVICE_ACCOUNT, deviceIndex: 1, status: 'attached' }, requesterId: EKS_SERVICE_ACCOUNT, requesterManaged: false, tags: {} });
+    }
+  }
+
+  publicSubnet(zone: string): Subnet {
+    return this.subnets.find((s) => s.zone === zone && s.role === 'public')!;
+  }
+
+  /**
+   * Every ENI of the VPC, as DescribeNetworkInterfaces lists them: the instances' (derived from them), the
+   * NLBs' (derived from `loadBalancers`), and the services' (`networkInterfaces`).
+   * Instances (amazon-vpc-cni-k8s docs, "ENI and IP address management"; ipamd keeps WARM_ENI_TARGET=1 ENI
+   * of free addresses): the primary ENI (device 0, the node's private IP, DeleteOnTermination) and one VPC
+   * CNI secondary ENI (device 1, description `aws-K8S-<instance-id>`, tags
+   * `node.k8s.amazonaws.com/instance_id` and `cluster.k8s.amazonaws.com/name`), each with 9 secondary
+   * addresses for pods. Lab simplification: the pod addresses are the node's podCIDR's (KWOK assigns pod IPs
+   * from it), outside the subnet's CIDR. A terminated instance has none (both attachments are
+   * DeleteOnTermination: the CNI sets it on the ENIs it attaches).
+   */
+  allNetworkInterfaces(): LabNetworkInterface[] {
+    const out: LabNetworkInterface[] = [];
+    for (const i of this.instances.values()) {
+      if (i.state === 'terminated') continue;
+      const pod = i.spec.podCIDR.replace(/\.0\/24$/, '');
+      const base = { subnetId: i.subnetId, zone: i.spec.zone, vpcId: this.vpc.id, interfaceType: 'interface' as const, requesterManaged: false, status: 'in-use' as const };
+      out.push({ ...base, id: hexId('eni', `${i.id}/eth0`), description: '', privateIp: i.spec.privateIp, secondaryIps: Array.from({ length: 9 }, (_, k) => `${pod}.${k + 1}`),
+        attachment: { instanceId: i.id, instanceOwnerId: ACCOUNT_ID, deviceIndex: 0, status: 'attached' }, requesterId: undefined, tags: {} });
+      out.push({ ...base, id: hexId('eni', `${i.id}/eth1`), description: `aws-K8S-${i.id}`, privateIp: `${pod}.10`, secondaryIps: Array.from({ length: 9 }, (_, k) => `${pod}.${k + 11}`),
+        attachment: { instanceId: i.id, instanceOwnerId: ACCOUNT_ID, deviceIndex: 1, status: 'attached' }, requesterId: LAB_CNI_REQUESTER,
+        tags: { 'node.k8s.amazonaws.com/instance_id': i.id, 'cluster.k8s.amazonaws.com/name': this.cluster } });
+    }
+    // An NLB has one ENI per enabled zone, requester-managed by ELB, description `ELB net/<name>/<id>` (the
+    // ARN's last two parts; EC2 User Guide, "Requester-managed network interfaces"); an internet-facing NLB's
+    // zone address is the ENI's public IP (here its loopback listener, contract §2).
+    for (const lb of this.loadBalancers.values()) {
+      const arnTail = lb.arn.split(':loadbalancer/net/')[1] ?? lb.name;
+      for (const z of lb.zones) {
+        out.push({
+          id: z.eniId, subnetId: z.subnetId, zone: z.zone, vpcId: this.vpc.id, interfaceType: 'network_load_balancer', description: `ELB net/${arnTail}`,
+          privateIp: z.privateIp, secondaryIps: [], publicIp: lb.scheme === 'internet-facing' ? z.address : undefined,
+          attachment: { instanceOwnerId: 'amazon-elb', deviceIndex: 1, status: 'attached' }, requesterId: 'amazon-elb', requesterManaged: true, status: 'in-use', tags: {},
+        });
+      }
+    }
+    out.push(...this.networkInterfaces.values());
+    return out;
   }
 
   nodeSubnet(zone: string): Subnet {

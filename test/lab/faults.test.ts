@@ -109,7 +109,8 @@ describe('faults on the lab', function () {
     await runAndCheck({ kind: 'az-blackhole', zone: 'us-east-1c', scope: 'zone', duration: '3s' }, async () => {
       const acls = (await aws.ec2.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'tag:chaos:managed-by', Values: ['k8s-chaos-harness'] }] }))).NetworkAcls!;
       expect(acls).to.have.length(1);
-      expect(acls[0].Associations).to.have.length(2);
+      // the zone's nodes, utility and public subnets
+      expect(acls[0].Associations).to.have.length(3);
     }, (events, res) => {
       const planned = (res.subnets as Array<{ subnetId: string }>).map((s) => s.subnetId).sort();
       const swapped = events.filter((e) => e.event === 'acl.association.replaced');

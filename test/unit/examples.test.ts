@@ -183,13 +183,17 @@ describe('examples: Kubernetes', () => {
     expect(failed).to.equal(true);
   });
 
-  it('RBAC: cluster-wide only node reads; namespaced reads and Events; Leases in the harness namespace; nothing else', () => {
+  it('RBAC: cluster-wide only node reads and Service / ENIConfig lists; namespaced reads and Events; Leases in the harness namespace; nothing else', () => {
     const objs = rbac();
     const sa = objs.find((d) => d.kind === 'ServiceAccount') as Obj & { automountServiceAccountToken: boolean };
     expect(sa.metadata.annotations?.['eks.amazonaws.com/role-arn']).to.match(/^arn:aws:iam::\d{12}:role\//);
     expect(sa.automountServiceAccountToken).to.equal(false);
     const rules = (kind: string, ns?: string) => objs.filter((d) => d.kind === kind && d.metadata.namespace === ns).map((d) => [d.metadata.name, d.rules as Rule[]] as const);
-    expect(rules('ClusterRole')).to.deep.equal([['chaos-harness-nodes', [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }]]]);
+    expect(rules('ClusterRole')).to.deep.equal([['chaos-harness-nodes', [
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['services'], verbs: ['list'] },
+      { apiGroups: ['crd.k8s.amazonaws.com'], resources: ['eniconfigs'], verbs: ['list'] },
+    ]]]);
     const read = ['get', 'list', 'watch'];
     expect(rules('Role', 'shop')).to.deep.equal([['chaos-harness-observe', [
       { apiGroups: [''], resources: ['pods'], verbs: read },
