@@ -20,7 +20,7 @@ export const DAEMONS = ['kubelet', 'kube-proxy', 'containerd', 'docker'] as cons
 export type DaemonName = (typeof DAEMONS)[number];
 
 /** Bumped by hand whenever a document's content changes (it is in each document's description). */
-export const DOCUMENTS_VERSION = 2;
+export const DOCUMENTS_VERSION = 3;
 
 export const DOCUMENT_NAMES = {
   stop: 'ChaosHarness-DaemonStop',
@@ -31,6 +31,8 @@ export type DocumentName = (typeof DOCUMENT_NAMES)[keyof typeof DOCUMENT_NAMES];
 
 /** The restore timer unit: what harness/faults/daemon-kill.ts timerUnit() makes (run ids end in hex). */
 export const TIMER_PATTERN = '^chaos-restore-(kubelet|kube-proxy|containerd|docker)-[a-z0-9]{1,32}$';
+/** The restore document's optional timer to disarm: empty, or a timer unit as above. */
+export const OPTIONAL_TIMER_PATTERN = '^(|chaos-restore-(kubelet|kube-proxy|containerd|docker)-[a-z0-9]{1,32})$';
 export const SECONDS_PATTERN = '^[0-9]{1,5}$';
 export const EXECUTION_TIMEOUT_PATTERN = '^[0-9]{1,4}$';
 
@@ -64,6 +66,13 @@ const executionTimeout: DocumentParameter = {
 };
 
 /** SSM on Bottlerocket runs in the control container: no host systemd (the plan refuses those nodes; this is the backstop). */
+/**
+ * Once the revert has the daemon back, the run's node-local timer is disarmed: left armed it would fire
+ * later and could undo a fault made after this run (a next run stopping the same daemon within the
+ * timer's delay). Only after the daemon is verified back, so a failed restore keeps its safety net.
+ */
+const disarmTimer = 'if [ -n "{{ timer }}" ]; then systemctl stop "{{ timer }}.timer" 2>/dev/null || true; fi';
+
 const requireSystemd = [
   'if ! command -v systemctl >/dev/null 2>&1; then echo "chaos: no systemctl here, so no host systemd (Bottlerocket runs SSM in its control container); nothing was touched" >&2; exit 3; fi',
 ];
@@ -163,14 +172,17 @@ export const HARNESS_DOCUMENTS: readonly HarnessDocument[] = [
     ...killedCheck,
     `echo "${VERIFIED_MARK}{{ daemon }} (pid $pid) killed with SIGKILL; systemd's Restart= policy decides; timer {{ timer }} starts it in {{ seconds }}s at the latest"`,
   ])),
-  doc(DOCUMENT_NAMES.restore, content('start the daemon again (kube-proxy as a container: SIGCONT) and check it is back', { daemon: daemonParam }, 'restoreDaemon', [
+  doc(DOCUMENT_NAMES.restore, content('start the daemon again (kube-proxy as a container: SIGCONT), disarm the run\'s node-local timer, and check it is back', {
+    daemon: daemonParam,
+    timer: { type: 'String', description: 'The run\'s node-local restore timer to disarm once the daemon is restored (empty: none).', allowedPattern: OPTIONAL_TIMER_PATTERN, default: '' },
+  }, 'restoreDaemon', [
     'set -euo pipefail',
     ...requireSystemd,
     ...kubeProxyIsContainer,
     'if [ "$kp_container" = 1 ]; then',
     '  pkill -CONT -x kube-proxy || true',
     // a killed container comes back when kubelet restarts it: wait for its health endpoint
-    `  for _ in $(seq 1 30); do if ${healthzAnswers}; then echo "chaos: kube-proxy restored: ${KUBE_PROXY_HEALTHZ} answers"; exit 0; fi; sleep 1; done`,
+    `  for _ in $(seq 1 30); do if ${healthzAnswers}; then ${disarmTimer}; echo "chaos: kube-proxy restored: ${KUBE_PROXY_HEALTHZ} answers"; exit 0; fi; sleep 1; done`,
     `  echo "chaos: kube-proxy's health endpoint ${KUBE_PROXY_HEALTHZ} does not answer 30 s after SIGCONT" >&2`,
     '  exit 6',
     'fi',
@@ -178,6 +190,7 @@ export const HARNESS_DOCUMENTS: readonly HarnessDocument[] = [
     'systemctl is-active {{ daemon }}',
     // a kubelet that Requires= the runtime (the docker AMIs) went down with it: start it too
     'if [ "{{ daemon }}" = docker ] || [ "{{ daemon }}" = containerd ]; then systemctl start kubelet; systemctl is-active kubelet; fi',
+    disarmTimer,
     'echo "chaos: {{ daemon }} restored"',
   ])),
 ];
@@ -198,8 +211,8 @@ export function daemonFaultCall(daemon: string, mode: 'stop' | 'kill', seconds: 
 }
 
 /** The document and parameters for a daemon-kill revert (what replaces restoreScript()). */
-export function daemonRestoreCall(daemon: string): { documentName: DocumentName; parameters: Record<string, string> } {
-  const parameters = { daemon };
+export function daemonRestoreCall(daemon: string, timer?: string): { documentName: DocumentName; parameters: Record<string, string> } {
+  const parameters: Record<string, string> = timer ? { daemon, timer } : { daemon };
   const bad = parameterProblems(harnessDocument(DOCUMENT_NAMES.restore).content, parameters);
   if (bad.length) throw new Error(`daemon-kill: ${bad.join('; ')}`);
   return { documentName: DOCUMENT_NAMES.restore, parameters };

@@ -213,7 +213,7 @@ async function revertDaemonKill(ctx: RevertContext, j: Journal): Promise<RevertR
     const offline = ids.filter((id) => ping.get(id) !== 'Online');
     if (online.length) {
       const rs = await j.step('ssm.restore', { instanceIds: online, daemon },
-        () => runOnInstances(ctx.aws, online, daemonRestoreCall(daemon), `chaos ${j.runId} restore ${daemon}`, 120_000),
+        () => runOnInstances(ctx.aws, online, daemonRestoreCall(daemon, typeof e.data.timer === 'string' ? e.data.timer : undefined), `chaos ${j.runId} restore ${daemon}`, 120_000),
         (xs) => ({ results: xs.map((x) => ({ instanceId: x.instanceId, status: x.status })) }));
       for (const r of rs) {
         if (r.status === 'Success') report.actions.push(`started ${daemon} on ${r.instanceId}`);

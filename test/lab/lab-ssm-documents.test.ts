@@ -122,14 +122,17 @@ describe('lab: SSM documents and STS (real SDK clients, the harness adapter)', f
     expect(events.map((e) => e.event)).to.include.members(['ssm.command.sent', 'node.timer.created']);
     expect(events.find((e) => e.event === 'ssm.command.sent')).to.include({ documentName: DOCUMENT_NAMES.stop });
 
-    // restore: Success, kubelet up
-    const restore = daemonRestoreCall('kubelet');
+    // restore: Success, kubelet up, and the run's node-local timer disarmed (it must not fire later and
+    // undo a next run's fault on this node)
+    const restore = daemonRestoreCall('kubelet', timer);
     const rc = await aws.sendDocument([instanceId], restore.documentName, restore.parameters, `chaos test restore ${suffix}`, 60);
     const rr = await finished(aws, rc, instanceId);
     expect(rr.status, rr.stderr).to.equal('Success');
     expect(rr.stdout).to.contain('active').and.contain('kubelet restored');
     inst = (await world(raw)).instances.find((i) => i.id === instanceId)!;
     expect(inst.daemons.kubelet.active).to.equal(true);
+    expect(inst.timers).to.not.include(timer);
+    expect(lab.world.read().some((e) => e.event === 'node.timer.stopped' && e.unit === timer)).to.equal(true);
     // the adapter's calls are the run role's: every one allowed by the shipped policy
     const allowed = allowedActions(iamPolicy('x'));
     for (const c of aws.calls.filter((x) => !/Create|Update/.test(x.action))) expect(allowed.has(c.action), c.action).to.equal(true);

@@ -90,6 +90,8 @@ describe('harness SSM documents', () => {
     expect(() => daemonFaultCall('kubelet', 'stop', 1.5, ok.timer)).to.throw(/seconds/);
     expect(daemonRestoreCall('containerd')).to.deep.equal({ documentName: DOCUMENT_NAMES.restore, parameters: { daemon: 'containerd' } });
     expect(() => daemonRestoreCall('sshd')).to.throw();
+    expect(daemonRestoreCall('kubelet', ok.timer)).to.deep.equal({ documentName: DOCUMENT_NAMES.restore, parameters: { daemon: 'kubelet', timer: ok.timer } });
+    expect(() => daemonRestoreCall('kubelet', 'x; reboot')).to.throw(/timer/);
     expect(restoreFixCommand('i-1', 'kubelet')).to.equal('aws ssm send-command --document-name ChaosHarness-DaemonRestore --instance-ids i-1 --parameters daemon=kubelet');
   });
 
@@ -213,6 +215,19 @@ describe('harness SSM documents', () => {
     const silent = run(DOCUMENT_NAMES.restore, { daemon: 'kube-proxy' }, { STATUS_RC: '4', HEALTHZ_RC: '7' });
     expect(silent.code).to.equal(6);
     expect(silent.stderr).to.contain('does not answer 30 s after SIGCONT');
+  });
+
+  it('restore with the run\'s timer disarms it once the daemon is back, and keeps it when the restore fails', () => {
+    const timer = 'chaos-restore-kubelet-a1b2c3';
+    expect(run(DOCUMENT_NAMES.restore, { daemon: 'kubelet', timer }).calls).to.deep.equal(['systemctl start kubelet', 'systemctl is-active kubelet', `systemctl stop ${timer}.timer`]);
+    // the daemon is not back: the timer stays armed (the node's own safety net)
+    const failed = run(DOCUMENT_NAMES.restore, { daemon: 'kubelet', timer }, { ACTIVE_RC: '3' });
+    expect(failed.code).to.equal(3);
+    expect(failed.calls.some((c) => c.includes('.timer'))).to.equal(false);
+    const kp = run(DOCUMENT_NAMES.restore, { daemon: 'kube-proxy', timer: 'chaos-restore-kube-proxy-a1b2c3' }, { STATUS_RC: '4' });
+    expect(kp.code, kp.stderr).to.equal(0);
+    expect(kp.calls.at(-1)).to.equal('systemctl stop chaos-restore-kube-proxy-a1b2c3.timer');
+    expect(run(DOCUMENT_NAMES.restore, { daemon: 'kube-proxy' }, { STATUS_RC: '4', HEALTHZ_RC: '7' }).calls.some((c) => c.includes('.timer'))).to.equal(false);
   });
 
   it('compares installed content by value, not by formatting', () => {
