@@ -65,7 +65,6 @@ const executionTimeout: DocumentParameter = {
   type: 'String', description: 'Seconds the script may run before SSM stops it.', allowedPattern: EXECUTION_TIMEOUT_PATTERN, default: '120',
 };
 
-/** SSM on Bottlerocket runs in the control container: no host systemd (the plan refuses those nodes; this is the backstop). */
 /**
  * Once the revert has the daemon back, the run's node-local timer is disarmed: left armed it would fire
  * later and could undo a fault made after this run (a next run stopping the same daemon within the
@@ -73,6 +72,7 @@ const executionTimeout: DocumentParameter = {
  */
 const disarmTimer = 'if [ -n "{{ timer }}" ]; then systemctl stop "{{ timer }}.timer" 2>/dev/null || true; fi';
 
+/** SSM on Bottlerocket runs in the control container: no host systemd (the plan refuses those nodes; this is the backstop). */
 const requireSystemd = [
   'if ! command -v systemctl >/dev/null 2>&1; then echo "chaos: no systemctl here, so no host systemd (Bottlerocket runs SSM in its control container); nothing was touched" >&2; exit 3; fi',
 ];
