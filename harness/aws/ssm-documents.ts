@@ -32,7 +32,7 @@ export type DocumentName = (typeof DOCUMENT_NAMES)[keyof typeof DOCUMENT_NAMES];
 /** The restore timer unit: what harness/faults/daemon-kill.ts timerUnit() makes (run ids end in hex). */
 export const TIMER_PATTERN = '^chaos-restore-(kubelet|kube-proxy|containerd|docker)-[a-z0-9]{1,32}$';
 /** The restore document's optional timer to disarm: empty, or a timer unit as above. */
-export const OPTIONAL_TIMER_PATTERN = '^(|chaos-restore-(kubelet|kube-proxy|containerd|docker)-[a-z0-9]{1,32})$';
+export const OPTIONAL_TIMER_PATTERN = `^(|${TIMER_PATTERN.slice(1, -1)})$`;
 export const SECONDS_PATTERN = '^[0-9]{1,5}$';
 export const EXECUTION_TIMEOUT_PATTERN = '^[0-9]{1,4}$';
 
