@@ -313,6 +313,7 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
   const res: ScenarioResult = { scenario: s.name, verdict: 'error', exitCode: ExitCode.Error, startedAt, endedAt: startedAt, seed: d.ctx.seed, runId: d.ctx.runId, verdicts: [], warnings: [], timeline: rec.timeline() };
   // effect checks read node conditions from the watch cache
   d.ctx.nodeCondition = (name) => run.observer.nodes.get(name)?.condition;
+  d.ctx.clusterBlind = () => run.observer.inGap();
   run.startStatus();
   try {
     await observe(run);

@@ -41,24 +41,48 @@ export async function readNodeCondition(ctx: Pick<FaultContext, 'kube' | 'nodeCo
   }
 }
 
-export interface EffectResult { seen: boolean; afterMs: number; last: string }
+export interface EffectResult {
+  seen: boolean;
+  afterMs: number;
+  last: string;
+  /** time the check could not see the cluster (blind, or the check failed): not counted against the bound */
+  blindMs: number;
+}
 
 /**
  * Waits until `check` says the effect is there (returns undefined = seen, or a string saying what
- * it sees instead), at most `boundMs`; an error in a check counts as "not seen yet".
+ * it sees instead), at most `boundMs` of time in which the cluster could be seen: while `blind()`
+ * says the answers are stale (the apiserver is unreachable) or a check throws, the clock of the
+ * bound stops, up to `boundMs` more — the node-lifecycle controller cannot mark a node either
+ * while the apiserver is down, so a bound that ran through an outage would call a fault that took
+ * "not taken".
  */
-export async function waitForEffect(boundMs: number, check: () => Promise<string | undefined>, everyMs = 250, signal?: AbortSignal): Promise<EffectResult> {
+export async function waitForEffect(boundMs: number, check: () => Promise<string | undefined>, everyMs = 250, signal?: AbortSignal, blind: () => boolean = () => false): Promise<EffectResult> {
   const t0 = performance.now();
   let last = 'not checked yet';
+  let blindMs = 0;
+  let prev = t0;
+  let prevBlind = false;
   for (;;) {
+    const now = performance.now();
+    if (prevBlind) blindMs += now - prev;
+    prev = now;
+    let failed = false;
     try {
+      const stale = blind();
       const r = await check();
-      if (r === undefined) return { seen: true, afterMs: performance.now() - t0, last: '' };
-      last = r;
+      if (r === undefined && !stale) return { seen: true, afterMs: performance.now() - t0, last: '', blindMs };
+      if (r === undefined) last = 'the effect, but from a watch cache that cannot reach the apiserver';
+      else last = r;
+      failed = stale;
     } catch (err) {
       last = `check failed: ${(err as Error).message}`;
+      failed = true;
     }
-    if (performance.now() - t0 >= boundMs || signal?.aborted) return { seen: false, afterMs: performance.now() - t0, last };
+    prevBlind = failed;
+    const elapsed = performance.now() - t0;
+    const counted = elapsed - Math.min(blindMs, boundMs);
+    if (counted >= boundMs || elapsed >= 2 * boundMs || signal?.aborted) return { seen: false, afterMs: elapsed, last, blindMs };
     await sleep(everyMs, signal);
   }
 }
@@ -79,23 +103,35 @@ const describe = (c: NodeCondition) => `Ready=${c.status}${c.reason ? ` (${c.rea
  * stopped: the node-lifecycle controller set Ready=Unknown) or `not-ready` (False or Unknown, or the
  * Node is gone). One line per node, for the verification.
  */
-export async function nodesReach(ctx: Pick<FaultContext, 'kube' | 'nodeCondition' | 'nodeGracePeriodMs'>, names: string[], want: 'unknown' | 'not-ready', boundMs = nodeEffectBoundMs(ctx)): Promise<{ ok: boolean; lines: string[] }> {
+export async function nodesReach(ctx: Pick<FaultContext, 'kube' | 'nodeCondition' | 'nodeGracePeriodMs' | 'clusterBlind'>, names: string[], want: 'unknown' | 'not-ready', boundMs = nodeEffectBoundMs(ctx)): Promise<Check> {
   const wanted = (c: NodeCondition) => (want === 'unknown' ? c.status === 'Unknown' : c.status !== 'True');
+  const expected = want === 'unknown' ? 'Ready=Unknown (heartbeat lost)' : 'not Ready';
   const results = await Promise.all(names.map(async (name) => {
     let seen: NodeCondition | undefined;
     const r = await waitForEffect(boundMs, async () => {
       const c = await readNodeCondition(ctx, name);
       if (wanted(c)) { seen = c; return undefined; }
       return describe(c);
-    });
-    return r.seen
-      ? { ok: true, line: `node ${name}: ${describe(seen!)} after ${formatMs(r.afterMs)} (expected ${want === 'unknown' ? 'Ready=Unknown: heartbeat lost' : 'not Ready'})` }
-      : { ok: false, line: `${MISSING}node ${name}: still ${r.last} after ${formatMs(r.afterMs)}; expected ${want === 'unknown' ? 'Ready=Unknown (heartbeat lost)' : 'not Ready'} within ${formatMs(boundMs)} (node-monitor-grace-period ${formatMs(ctx.nodeGracePeriodMs ?? DEFAULT_NODE_GRACE_MS)} + ${formatMs(EFFECT_MARGIN_MS)})` };
+    }, 250, undefined, ctx.clusterBlind);
+    if (r.seen) return { ok: true, line: `node ${name}: ${describe(seen!)} after ${formatMs(r.afterMs)} (expected ${want === 'unknown' ? 'Ready=Unknown: heartbeat lost' : 'not Ready'})` };
+    // the apiserver was out of reach for part of the wait: not seen is not "not taken"
+    if (r.blindMs >= 1000) return { ok: false, unknown: true, line: `${UNSEEN}node ${name}: still ${r.last} after ${formatMs(r.afterMs)}, of which the apiserver was unreachable for ${formatMs(r.blindMs)}; expected ${expected}, which the cluster could not show meanwhile` };
+    return { ok: false, line: `${MISSING}node ${name}: still ${r.last} after ${formatMs(r.afterMs)}; expected ${expected} within ${formatMs(boundMs)} (node-monitor-grace-period ${formatMs(ctx.nodeGracePeriodMs ?? DEFAULT_NODE_GRACE_MS)} + ${formatMs(EFFECT_MARGIN_MS)})` };
   }));
-  return { ok: results.every((x) => x.ok), lines: results.map((x) => x.line) };
+  return { ok: results.every((x) => x.ok), unknown: results.some((x) => 'unknown' in x && x.unknown), lines: results.map((x) => x.line) };
 }
 
-/** A verification from checks: taken when every check holds. */
-export function verification(checks: Array<{ ok: boolean; lines: string[] }>): Verification {
-  return { status: checks.every((c) => c.ok) ? 'taken' : 'not-taken', detail: checks.flatMap((c) => c.lines) };
+/** One effect check: it held, or not; `unknown` when it could not be seen (the apiserver was unreachable). */
+export interface Check { ok: boolean; lines: string[]; unknown?: boolean }
+
+/** How a verification's detail line marks an effect that could not be seen (the cluster was out of reach). */
+export const UNSEEN = 'unseen: ';
+
+/**
+ * A verification from checks: taken when every check holds; not-taken when one saw the effect
+ * missing; not-checked when the only failures are checks that could not see the cluster.
+ */
+export function verification(checks: Check[]): Verification {
+  const status = checks.every((c) => c.ok) ? 'taken' : checks.some((c) => !c.ok && !c.unknown) ? 'not-taken' : 'not-checked';
+  return { status, detail: checks.flatMap((c) => c.lines) };
 }

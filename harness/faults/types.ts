@@ -53,6 +53,11 @@ export interface FaultContext {
    * checks read it instead of polling the apiserver. Undefined: they read the Node from the apiserver.
    */
   nodeCondition?: (name: string) => NodeCondition | undefined;
+  /**
+   * True while the run's watch cache cannot reach the apiserver (the Observer is in a gap): what
+   * nodeCondition returns then is stale, so effect checks do not count that time against their bound.
+   */
+  clusterBlind?: () => boolean;
 }
 
 /** A node's Ready condition, as an effect check needs it. */

@@ -10,7 +10,7 @@ import { chooseNodes, type TargetNode } from '../../harness/faults/targets.js';
 import { describeKind, nodeKindOf } from '../../harness/faults/node-kinds.js';
 import { asksForSpot, nodeStopEligibility } from '../../harness/faults/node-stop.js';
 import { howItActs, verifiedLine } from '../../harness/faults/daemon-kill.js';
-import { heartbeatLossExpected, nodesReach, waitForEffect } from '../../harness/faults/effects.js';
+import { heartbeatLossExpected, nodesReach, verification, waitForEffect } from '../../harness/faults/effects.js';
 import { durationField } from '../../harness/faults/schema.js';
 import { judge, type ScenarioResult } from '../../harness/runner.js';
 import { analyze } from '../../harness/slo/analyze.js';
@@ -200,6 +200,38 @@ describe('effect checks', () => {
     const d = await nodesReach(ctx, ['d'], 'not-ready', 50);
     expect(d.ok).to.equal(false);
     expect(d.lines[0]).to.match(/^missing: node d: still Ready=True after/);
+  });
+
+  it('an apiserver outage stops the bound\'s clock: the effect seen after it is taken; unseen through it is not-checked, not not-taken', async () => {
+    // blind for the first 150 ms; the effect appears at 200 ms; the bound is 100 ms of visible time
+    const t0 = performance.now();
+    const blind = () => performance.now() - t0 < 150;
+    const late = await waitForEffect(100, async () => (performance.now() - t0 >= 200 ? undefined : 'Ready=True'), 10, undefined, blind);
+    expect(late.seen, 'seen after the outage').to.equal(true);
+    expect(late.blindMs).to.be.within(100, 200);
+    // without the outage the same bound ends before the effect
+    const t1 = performance.now();
+    const early = await waitForEffect(100, async () => (performance.now() - t1 >= 200 ? undefined : 'Ready=True'), 10);
+    expect(early.seen).to.equal(false);
+    expect(early.blindMs).to.equal(0);
+    // a stale cache that shows the effect does not count as seen
+    const stale = await waitForEffect(50, async () => undefined, 10, undefined, () => true);
+    expect(stale.seen).to.equal(false);
+    expect(stale.afterMs, 'at most twice the bound').to.be.within(50, 150);
+    // a check that throws is blind time too
+    const t2 = performance.now();
+    const failing = await waitForEffect(50, async () => { if (performance.now() - t2 < 80) throw new Error('connect ECONNREFUSED'); return undefined; }, 10);
+    expect(failing.seen, 'seen once the apiserver answers').to.equal(true);
+
+    const conds = { a: { status: 'True' as const }, b: { status: 'True' as const } };
+    const ctx = { kube: {} as Kube, nodeCondition: (n: string) => conds[n as 'a' | 'b'], nodeGracePeriodMs: 0, clusterBlind: () => true };
+    const r = await nodesReach(ctx, ['a'], 'unknown', 1200);
+    expect(r).to.include({ ok: false, unknown: true });
+    expect(r.lines[0]).to.match(/^unseen: node a: still .* the apiserver was unreachable for/);
+    expect(verification([r]).status).to.equal('not-checked');
+    const missing = await nodesReach({ ...ctx, clusterBlind: () => false }, ['b'], 'unknown', 30);
+    expect(verification([r, missing]).status, 'a check that saw the effect missing wins').to.equal('not-taken');
+    expect(verification([{ ok: true, lines: [] }]).status).to.equal('taken');
   });
 });
 
