@@ -66,9 +66,13 @@ export interface ScenarioResult {
   warnings: string[];
   /** the zone of each address the probes sent to, from the target at the end of the run (collectAddressZones) */
   addressZones?: AddressZones;
+  /** how each probe connected: its mode, the pool's cap, the TCP connections it opened (extra: beyond the cap) */
+  probeConnections?: Record<string, ProbeConnections>;
   /** nodes replaced as the scenario expected (Karpenter): which Node took over, Ready how long after the injection */
   replacements?: Array<{ replaced: string; pool: string; by?: string; readyAfterMs?: number }>;
 }
+
+export interface ProbeConnections { mode: 'keep-alive' | 'new'; pool: number | null; opened: number; extra: number }
 
 /** Everything one run shares between its phases. */
 class Run {
@@ -89,7 +93,7 @@ class Run {
 
   constructor(readonly s: Scenario, readonly d: RunDeps) {
     this.observer = new Observer(d.t.kube, this.rec, s.workloads);
-    this.probes = s.probes.map((p) => new Prober({ name: p.name, url: p.url, rate: p.rate, timeoutMs: p.timeout, expectStatus: p.expectStatus }, this.rec));
+    this.probes = s.probes.map((p) => new Prober({ name: p.name, url: p.url, rate: p.rate, timeoutMs: p.timeout, expectStatus: p.expectStatus, connection: p.connection, connections: p.connections }, this.rec));
     this.rec.onProbe = (name, ok) => { const c = this.counts.get(name) ?? { attempts: 0, ok: 0 }; c.attempts++; if (ok) c.ok++; this.counts.set(name, c); };
   }
 
@@ -344,6 +348,7 @@ export async function executeScenario(s: Scenario, d: RunDeps): Promise<Scenario
   res.endedAt = new Date().toISOString();
   res.timeline = rec.timeline();
   res.warnings = [...run.warnings];
+  res.probeConnections = Object.fromEntries(run.probes.map((p) => [p.spec.name, { mode: p.spec.connection ?? 'keep-alive', pool: p.spec.connections ?? null, opened: p.connectionsOpened, extra: p.extraConnections }]));
   if (res.fault) res.addressZones = await collectAddressZones(d.ctx.aws, res.timeline, (w) => { res.warnings.push(w); d.log(`warning: ${w}`); });
   if (run.replacements.length) {
     res.replacements = run.replacements;

@@ -40,7 +40,21 @@ export const ProbeSchema = z.object({
   timeout: durationMs.prefault('2s'),
   /** statuses that count as success (default 2xx/3xx) */
   expectStatus: z.array(z.number().int().min(100).max(599)).optional(),
-}).strict();
+  /**
+   * how the probe connects: 'keep-alive' (default) reuses idle connections, as a pooling client does;
+   * 'new' opens a new TCP connection per request (`Connection: close`), as a client without a pool
+   * does — behind an NLB every request then picks its own target, where a kept-alive connection stays
+   * pinned to the target it first met.
+   */
+  connection: z.enum(['keep-alive', 'new']).optional(),
+  /**
+   * 'keep-alive' only: at most this many pooled connections; a request that finds all of them busy
+   * goes out on a short-lived extra connection (counted in the report). Unbounded without it.
+   */
+  connections: z.number().int().min(1).max(1000).optional(),
+}).strict().superRefine((p, ctx) => {
+  if (p.connection === 'new' && p.connections !== undefined) ctx.addIssue({ code: 'custom', path: ['connections'], message: 'connections caps the keep-alive pool; with connection: \'new\' every request opens its own connection (remove connections, or use connection: \'keep-alive\')' });
+});
 
 export const ScenarioSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),

@@ -3,7 +3,8 @@
 // counted at the timeout value. Every attempt goes to the run's timeline.
 //
 // The engine is a lean HTTP/1.1 client over net/tls sockets, a few times cheaper per request than
-// node:http: one pre-built GET request; a keep-alive pool of connections; a minimal response parser
+// node:http: one pre-built GET request; a keep-alive pool of connections (optionally capped, with
+// short-lived extras beyond the cap), or a new connection per request (`connection: 'new'`); a minimal response parser
 // (status line, Content-Length, chunked, read-until-close, Connection: close, 1xx interim responses;
 // a response head identical to the previous one is recognised by a byte compare and not parsed
 // again). A connection carries one request at a time, never pipelined: when every open connection is
@@ -16,7 +17,13 @@ import tls from 'node:tls';
 import * as hdr from 'hdr-histogram-js';
 import type { Recorder } from '../timeline.js';
 
-export interface ProbeSpec { name: string; url: string; rate: number; timeoutMs: number; expectStatus?: number[] }
+export interface ProbeSpec {
+  name: string; url: string; rate: number; timeoutMs: number; expectStatus?: number[];
+  /** 'keep-alive' (default): reuse idle connections; 'new': one TCP connection per request, `Connection: close` */
+  connection?: 'keep-alive' | 'new';
+  /** keep-alive: the pool's cap; a request finding every pooled connection busy uses a short-lived extra one */
+  connections?: number;
+}
 
 /** at most this many due requests are sent in one go before I/O (responses) gets a turn */
 const SEND_CHUNK = 64;
@@ -54,6 +61,8 @@ class Conn {
   err?: NodeJS.ErrnoException;
   /** the peer ended or the socket closed: never reuse */
   closed = false;
+  /** one request only (connection 'new', or an extra beyond the pool's cap): closed after its response */
+  oneShot = false;
   socket!: net.Socket;
   reset(): void {
     this.state = S.Head; this.status = 0; this.remaining = 0; this.close = false; this.pending = undefined; this.line = ''; this.got = 0;
@@ -180,6 +189,12 @@ export class Prober extends OpenLoopProbe<Attempt> {
   private readonly port: number;
   private readonly servername?: string;
   private readonly request: Buffer;
+  /** the same request with `Connection: close`, for one-shot connections */
+  private readonly requestClose: Buffer;
+  private readonly mode: 'keep-alive' | 'new';
+  private readonly cap: number;
+  /** pooled (reusable) connections open now: busy or idle */
+  private pooled = 0;
   private readonly readBuf = Buffer.allocUnsafe(64 * 1024);
   private tlsSession?: Buffer;
   /** the last final response head (bytes up to and including CRLFCRLF) and what it said */
@@ -199,7 +214,12 @@ export class Prober extends OpenLoopProbe<Attempt> {
     this.port = u.port ? Number(u.port) : this.secure ? 443 : 80;
     if (this.secure && !net.isIP(this.host)) this.servername = this.host;
     const auth = u.username || u.password ? `Authorization: Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}\r\n` : '';
-    this.request = Buffer.from(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: k8s-chaos-harness-probe\r\n${auth}Connection: keep-alive\r\n\r\n`, 'latin1');
+    const head = `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: k8s-chaos-harness-probe\r\n${auth}`;
+    this.request = Buffer.from(`${head}Connection: keep-alive\r\n\r\n`, 'latin1');
+    this.requestClose = Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1');
+    this.mode = spec.connection ?? 'keep-alive';
+    if (this.mode === 'new' && spec.connections !== undefined) throw new Error(`probe ${spec.name}: connections caps the keep-alive pool; with connection 'new' every request opens its own connection`);
+    this.cap = spec.connections ?? Infinity;
   }
 
   protected inFlight(): number {
@@ -209,6 +229,8 @@ export class Prober extends OpenLoopProbe<Attempt> {
   /** the most requests in flight at once, and the connections opened (a new one only when every open one is busy) */
   maxInFlight = 0;
   connectionsOpened = 0;
+  /** keep-alive with a cap: short-lived connections opened because every pooled one was busy */
+  extraConnections = 0;
 
   protected send(intended: number, sentAt: number): void {
     this.dispatch({ intended, sentAt, done: false, retried: false }, false);
@@ -216,8 +238,12 @@ export class Prober extends OpenLoopProbe<Attempt> {
 
   private dispatch(a: Attempt, fresh: boolean): void {
     let c: Conn | undefined;
-    if (!fresh) while ((c = this.idle.pop()) && c.closed);
-    c ??= this.connect();
+    if (this.mode === 'new') c = this.connect(true);
+    else {
+      if (!fresh) while ((c = this.idle.pop()) && c.closed);
+      if (!c && this.pooled >= this.cap) { this.extraConnections++; c = this.connect(true); }
+      c ??= this.connect(false);
+    }
     c.reset();
     c.reused = c.served > 0;
     c.attempt = a;
@@ -225,12 +251,14 @@ export class Prober extends OpenLoopProbe<Attempt> {
     if (this.busy.size > this.maxInFlight) this.maxInFlight = this.busy.size;
     const deadline = a.sentAt + this.spec.timeoutMs;
     if (deadline < this.sweepAt) this.armSweep(deadline);
-    c.socket.write(this.request);
+    c.socket.write(c.oneShot ? this.requestClose : this.request);
   }
 
-  private connect(): Conn {
+  private connect(oneShot: boolean): Conn {
     this.connectionsOpened++;
     const c = new Conn();
+    c.oneShot = oneShot;
+    if (!oneShot) this.pooled++;
     let socket: net.Socket;
     if (this.secure) {
       socket = tls.connect({ host: this.host, port: this.port, servername: this.servername, session: this.tlsSession, ALPNProtocols: ['http/1.1'] });
@@ -244,7 +272,7 @@ export class Prober extends OpenLoopProbe<Attempt> {
     c.socket = socket;
     socket.on('error', (e: NodeJS.ErrnoException) => { c.err ??= e; });
     socket.on('end', () => { c.closed = true; });
-    socket.on('close', () => this.onClose(c));
+    socket.on('close', () => { if (!c.oneShot) this.pooled--; this.onClose(c); });
     return c;
   }
 
@@ -335,7 +363,7 @@ export class Prober extends OpenLoopProbe<Attempt> {
     c.served++;
     this.busy.delete(c);
     const now = this.rec.now();
-    if (c.close || c.closed || !this.running) c.socket.destroy();
+    if (c.close || c.closed || c.oneShot || !this.running) c.socket.destroy();
     else { c.idleSince = now; this.idle.push(c); }
     this.finish(a, ok, status, ok ? undefined : `HTTP ${status}`, false, now);
   }

@@ -3,7 +3,7 @@
 // comment), and the `reports/latest` link. Everything passes through the redactor first.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ScenarioResult } from '../runner.js';
+import type { ProbeConnections, ScenarioResult } from '../runner.js';
 import { perSecond } from '../runner.js';
 import { apiserverOutages } from '../slo/gaps.js';
 import { formatMeasured } from '../slo/evaluate.js';
@@ -60,7 +60,7 @@ export interface GroupJson { stats: GroupStatsJson; phases: Record<'steady' | 'f
 export interface AddressJson extends GroupJson { addr: string | null; zone: string; interfaceType: string | null; eniId?: string }
 export interface ZoneJson extends GroupJson { zone: string; addrs: Array<string | null> }
 /** one probe: its stats per phase, and per address / per zone (absent in reports written before them) */
-export type ProbeReport = Record<'steady' | 'fault' | 'recovery' | 'all', StatsJson> & { byAddress?: AddressJson[]; byZone?: ZoneJson[] };
+export type ProbeReport = Record<'steady' | 'fault' | 'recovery' | 'all', StatsJson> & { byAddress?: AddressJson[]; byZone?: ZoneJson[]; connections?: ProbeConnections };
 
 const num = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? null : v);
 const statsJson = (st: ProbeStats): StatsJson => ({
@@ -80,6 +80,7 @@ function probesJson(r: ScenarioResult): Record<string, ProbeReport> {
       return { addr: x.addr, zone: x.zone, interfaceType: x.interfaceType ?? null, ...(eniId ? { eniId } : {}), ...groupJson(x) };
     }),
     byZone: (a?.byZone?.[n] ?? []).map((z) => ({ zone: z.zone, addrs: z.addrs, ...groupJson(z) })),
+    ...(r.probeConnections?.[n] ? { connections: r.probeConnections[n] } : {}),
   }]));
 }
 
@@ -135,6 +136,8 @@ export function summaryMd(reports: ReportV1[]): string {
       for (const s of r.slos) out.push(`| ${s.name.replace(/\|/g, '\\|')} | \`${s.objective}\` | ${formatMeasured(s)} | ${s.judged === false ? '➖' : s.pass ? '✅' : '❌'} |`);
       out.push('');
     }
+    const conns = Object.entries(r.probes).filter(([, p]) => p.connections);
+    if (conns.length) out.push(`Probe connections: ${conns.map(([n, p]) => connectionsText(n, p.connections!)).join('; ')}.`, '');
     out.push(...zoneTables(r));
     const v = r.faults[0]?.verification;
     if (v) out.push(`**Effect ${v.status}:**`, '', ...v.detail.map((l) => `- ${l}`), '');
@@ -150,6 +153,12 @@ export function summaryMd(reports: ReportV1[]): string {
 const pct = (v: number | null) => (v === null ? '–' : `${Math.floor(v * 1000) / 1000}%`);
 const ms = (v: number | null) => (v === null ? '–' : formatMs(v));
 const at = (v: number | null) => (v === null ? '–' : `t=${formatSeconds(v)}`);
+
+/** `demo: a new connection per request (1,200 opened)` / `demo: keep-alive, pool of 4 (6 opened, 2 extra beyond the pool)` */
+export function connectionsText(name: string, c: ProbeConnections): string {
+  if (c.mode === 'new') return `${name}: a new connection per request (${c.opened} opened)`;
+  return `${name}: keep-alive, ${c.pool === null ? 'unbounded pool' : `pool of ${c.pool}`} (${c.opened} opened${c.extra ? `, ${c.extra} short-lived beyond the pool` : ''})`;
+}
 
 /**
  * Per probe, the per-zone and per-address tables (summary.md): availability, latency, the longest

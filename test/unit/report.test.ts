@@ -67,6 +67,18 @@ describe('report files', () => {
     expect(md).to.contain('| recovered | `recovery < 20s` | 16.0s | ✅ |');
   });
 
+  it('each probe\'s connections (mode, pool, opened, extra) are in report.json, valid by the schema, and in summary.md', () => {
+    const r = buildReport(result({ probeConnections: { demo: { mode: 'keep-alive', pool: 4, opened: 9, extra: 5 } } }), meta);
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    expect(r.probes.demo.connections).to.deep.equal({ mode: 'keep-alive', pool: 4, opened: 9, extra: 5 });
+    expect(ajv.validate(schema, JSON.parse(JSON.stringify(r))), JSON.stringify(ajv.errors)).to.equal(true);
+    expect(ajv.validate(schema, { ...JSON.parse(JSON.stringify(r)), probes: { demo: { ...JSON.parse(JSON.stringify(r.probes.demo)), connections: { mode: 'pooled', pool: null, opened: 1, extra: 0 } } } })).to.equal(false);
+    expect(summaryMd([r])).to.contain('Probe connections: demo: keep-alive, pool of 4 (9 opened, 5 short-lived beyond the pool).');
+    const n = buildReport(result({ probeConnections: { demo: { mode: 'new', pool: null, opened: 1200, extra: 0 } } }), meta);
+    expect(summaryMd([n])).to.contain('Probe connections: demo: a new connection per request (1200 opened).');
+    expect(summaryMd([buildReport(result(), meta)])).to.not.contain('Probe connections');
+  });
+
   it('writes the three files, points reports/latest at them, and never writes a secret', () => {
     const root = tempStateDir();
     const dir = path.join(root, 'az-outage-20261125T100000Z');
