@@ -13,7 +13,7 @@ import { Recorder, type Timeline } from './timeline.js';
 import { analyze, type AddressZones, type Analysis } from './slo/analyze.js';
 import { evaluate, formatMeasured, notJudged, type Verdict } from './slo/evaluate.js';
 import { formatDuration } from './duration.js';
-import type { Scenario } from './scenario.js';
+import { refuseNonLoopback, type Scenario } from './scenario.js';
 import type { ResolvedTarget } from './target.js';
 import { recordChaosEvent, type EventTarget } from './k8s/events.js';
 import { judgeGaps } from './slo/gaps.js';
@@ -93,7 +93,7 @@ class Run {
 
   constructor(readonly s: Scenario, readonly d: RunDeps) {
     this.observer = new Observer(d.t.kube, this.rec, s.workloads);
-    this.probes = s.probes.map((p) => new Prober({ name: p.name, url: p.url, rate: p.rate, timeoutMs: p.timeout, expectStatus: p.expectStatus, connection: p.connection, connections: p.connections }, this.rec));
+    this.probes = s.probes.map((p) => new Prober({ name: p.name, url: p.url, rate: p.rate, timeoutMs: p.timeout, expectStatus: p.expectStatus, connection: p.connection, connections: p.connections, resolver: p.resolver, refuseAddress: s.probesLoopbackOnly ? refuseNonLoopback(new URL(p.url).hostname) : undefined }, this.rec));
     this.rec.onProbe = (name, ok) => { const c = this.counts.get(name) ?? { attempts: 0, ok: 0 }; c.attempts++; if (ok) c.ok++; this.counts.set(name, c); };
   }
 
@@ -175,6 +175,8 @@ async function checkSteadyState(run: Run): Promise<void> {
   const { s, d } = run;
   const h = s.steady;
   run.enter('steady');
+  // probes with a resolver look their host up first (a failed lookup fails their attempts until it answers)
+  await Promise.all(run.probes.map((p) => p.ready()));
   for (const p of run.probes) p.begin();
   d.log(`steady state: checking for ${formatDuration(h.window)} (workloads available, nodes Ready, probes ${h.probes.text})`);
   await sleep(h.window, d.signal);

@@ -52,6 +52,12 @@ export const ProbeSchema = z.object({
    * goes out on a short-lived extra connection (counted in the report). Unbounded without it.
    */
   connections: z.number().int().min(1).max(1000).optional(),
+  /**
+   * a DNS server ('IPv4[:PORT]', ${VAR} expands as in the URL) that resolves the URL's host name: the
+   * answer is cached for its TTL and asked again, new connections go round robin over its addresses,
+   * and every attempt records the address it went to (per-address and per-zone results)
+   */
+  resolver: z.string().min(1).optional(),
 }).strict().superRefine((p, ctx) => {
   if (p.connection === 'new' && p.connections !== undefined) ctx.addIssue({ code: 'custom', path: ['connections'], message: 'connections caps the keep-alive pool; with connection: \'new\' every request opens its own connection (remove connections, or use connection: \'keep-alive\')' });
 });
@@ -101,7 +107,12 @@ export const ScenarioSchema = z.object({
 });
 
 export type ScenarioInput = Omit<z.input<typeof ScenarioSchema>, 'fault'> & { fault: FaultSpecInput };
-export type Scenario = z.output<typeof ScenarioSchema> & { file: string };
+export type Scenario = z.output<typeof ScenarioSchema> & { file: string; /** set by expandProbeUrls for the lab target: probes may connect to 127.0.0.0/8 only */ probesLoopbackOnly?: boolean };
+
+/** Why an address is refused on a loopback-only target (the lab), or undefined. */
+export function refuseNonLoopback(host: string): (ip: string) => string | undefined {
+  return (ip) => (/^127(?:\.\d{1,3}){3}$/.test(ip) ? undefined : `refused: the lab target probes only 127.0.0.0/8, DNS answered ${ip} for ${host}`);
+}
 
 /** Types a scenario file (in harness/define.ts, so that scenario files load without zod). */
 export { defineScenario } from './define.js';
@@ -114,12 +125,19 @@ export function expandProbeUrls(s: Scenario, env: Record<string, string | undefi
   const probes = s.probes.map((p, i) => {
     const bad = /\$\{(?![A-Za-z_][A-Za-z0-9_]*\})[^}]*\}?/.exec(p.url);
     if (bad) throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].url: "${bad[0]}" is not a variable reference (write \${NAME}: letters, digits and _)`);
-    const url = p.url.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, v: string) => {
-      if (!v.startsWith('LAB_') && !(s.env ?? []).includes(v)) throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].url: \${${v}} is not allowed: only LAB_* and the variables the scenario lists in \`env:\` are expanded (add env: ['${v}'] if it is meant)`);
+    const expand = (text: string, field: string) => text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, v: string) => {
+      if (!v.startsWith('LAB_') && !(s.env ?? []).includes(v)) throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].${field}: \${${v}} is not allowed: only LAB_* and the variables the scenario lists in \`env:\` are expanded (add env: ['${v}'] if it is meant)`);
       const val = env[v];
-      if (val === undefined || val === '') throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].url: \${${v}} is not set${v.startsWith('LAB_') ? ' (it comes from the lab\'s .lab/env: run `npm run lab -- up`)' : ''}`);
+      if (val === undefined || val === '') throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].${field}: \${${v}} is not set${v.startsWith('LAB_') ? ' (it comes from the lab\'s .lab/env: run `npm run lab -- up`)' : ''}`);
       return val;
     });
+    const url = expand(p.url, 'url');
+    const resolver = p.resolver === undefined ? undefined : expand(p.resolver, 'resolver');
+    if (resolver !== undefined) {
+      const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(resolver);
+      if (!m || m[1].split('.').some((o) => Number(o) > 255) || (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535))) throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].resolver: "${resolver}" is not an IPv4 address with an optional port (write 127.0.0.1:5353)`);
+      if (loopbackOnly && !m[1].startsWith('127.')) throw invalid(`probes[${i}].resolver: the lab target asks only a DNS server on 127.0.0.0/8, got ${m[1]}`);
+    }
     let u: URL;
     try {
       u = new URL(url);
@@ -127,8 +145,10 @@ export function expandProbeUrls(s: Scenario, env: Record<string, string | undefi
       throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].url: "${url}" is not a URL`);
     }
     if (!/^https?:$/.test(u.protocol)) throw invalid(`probes[${i}].url: only http and https probes are supported, got ${u.protocol}`);
-    if (loopbackOnly && !/^(127(?:\.\d{1,3}){3}|localhost|\[::1\])$/.test(u.hostname)) throw invalid(`probes[${i}].url: the lab target probes only 127.0.0.1, got ${u.hostname}`);
-    return { ...p, url };
+    if (resolver !== undefined && /^[\d.]+$|^\[/.test(u.hostname)) throw invalid(`probes[${i}].resolver: the URL's host ${u.hostname} is an address, nothing to resolve (use a host name, or drop resolver)`);
+    // with a resolver the host is a name: what the DNS answers is checked when the probe connects
+    if (loopbackOnly && resolver === undefined && !/^(127(?:\.\d{1,3}){3}|localhost|\[::1\])$/.test(u.hostname)) throw invalid(`probes[${i}].url: the lab target probes only 127.0.0.1, got ${u.hostname}`);
+    return { ...p, url, ...(resolver !== undefined ? { resolver } : {}) };
   });
-  return { ...s, probes };
+  return { ...s, probes, probesLoopbackOnly: loopbackOnly };
 }

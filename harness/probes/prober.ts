@@ -12,6 +12,7 @@
 // a reused keep-alive connection that the server closed before sending a single byte back (the
 // keep-alive race) is sent again, once, on a fresh connection; it keeps its intended time. Timeouts
 // are kept by one timer armed for the earliest deadline in flight, not one timer per request.
+import { promises as dnsp } from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
 import * as hdr from 'hdr-histogram-js';
@@ -23,7 +24,18 @@ export interface ProbeSpec {
   connection?: 'keep-alive' | 'new';
   /** keep-alive: the pool's cap; a request finding every pooled connection busy uses a short-lived extra one */
   connections?: number;
+  /**
+   * a DNS server ('IPv4[:PORT]') that resolves the URL's host: the answer is cached for its TTL, then
+   * asked again; each new connection takes the next address (round robin), and every attempt records
+   * the address it went to. Without it the OS resolver connects, and attempts carry no address.
+   */
+  resolver?: string;
+  /** an answer this refuses (returns why) is not connected to: the attempt fails with the reason */
+  refuseAddress?: (ip: string) => string | undefined;
 }
+
+/** a failed lookup is asked again after this; a TTL is used at least this long */
+const DNS_RETRY_MS = 1000;
 
 /** at most this many due requests are sent in one go before I/O (responses) gets a turn */
 const SEND_CHUNK = 64;
@@ -63,6 +75,8 @@ class Conn {
   closed = false;
   /** one request only (connection 'new', or an extra beyond the pool's cap): closed after its response */
   oneShot = false;
+  /** the address it connected to (with a resolver) */
+  addr?: string;
   socket!: net.Socket;
   reset(): void {
     this.state = S.Head; this.status = 0; this.remaining = 0; this.close = false; this.pending = undefined; this.line = ''; this.got = 0;
@@ -70,7 +84,7 @@ class Conn {
 }
 
 /** One request: when it should have left and when it did; `done` once its outcome is recorded. */
-export interface ProbeAttempt { intended: number; sentAt: number; done: boolean }
+export interface ProbeAttempt { intended: number; sentAt: number; done: boolean; /** the IP address it was sent to (with a resolver) */ addr?: string }
 
 /**
  * What every probe engine shares: the open-loop schedule (every request whose intended time has come
@@ -141,7 +155,7 @@ export abstract class OpenLoopProbe<A extends ProbeAttempt = ProbeAttempt> {
     // an answer (or error) that came after the timeout had passed is a timeout, as with a precise timer
     if (!timedOut && now - a.sentAt >= this.spec.timeoutMs) { timedOut = true; ok = false; status = undefined; error = 'timeout'; }
     const latency = timedOut ? this.spec.timeoutMs : now - a.intended;
-    this.rec.add({ t: a.intended, type: 'probe', probe: this.spec.name, latency, ok, status, error });
+    this.rec.add({ t: a.intended, type: 'probe', probe: this.spec.name, latency, ok, status, error, ...(a.addr ? { addr: a.addr } : {}) });
     const j = this.recentN++ & (RECENT - 1);
     this.recentT[j] = a.intended;
     this.recentOk[j] = ok ? 1 : 0;
@@ -195,6 +209,14 @@ export class Prober extends OpenLoopProbe<Attempt> {
   private readonly cap: number;
   /** pooled (reusable) connections open now: busy or idle */
   private pooled = 0;
+  /** with a resolver: the cached answer, the next address to use, why there is none, the refresh timer */
+  private readonly resolver?: dnsp.Resolver;
+  private addrs: string[] = [];
+  private rr = 0;
+  private dnsError = 'not resolved yet';
+  private dnsTimer?: NodeJS.Timeout;
+  /** DNS lookups made (with a resolver) */
+  lookups = 0;
   private readonly readBuf = Buffer.allocUnsafe(64 * 1024);
   private tlsSession?: Buffer;
   /** the last final response head (bytes up to and including CRLFCRLF) and what it said */
@@ -220,6 +242,13 @@ export class Prober extends OpenLoopProbe<Attempt> {
     this.mode = spec.connection ?? 'keep-alive';
     if (this.mode === 'new' && spec.connections !== undefined) throw new Error(`probe ${spec.name}: connections caps the keep-alive pool; with connection 'new' every request opens its own connection`);
     this.cap = spec.connections ?? Infinity;
+    if (spec.resolver !== undefined) {
+      const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(spec.resolver);
+      if (!m || !net.isIPv4(m[1])) throw new Error(`probe ${spec.name}: resolver must be an IPv4 address with an optional port (127.0.0.1:5353), got "${spec.resolver}"`);
+      if (net.isIP(this.host)) throw new Error(`probe ${spec.name}: resolver is set but the URL's host ${this.host} is an address: nothing to resolve`);
+      this.resolver = new dnsp.Resolver({ timeout: 1000, tries: 2 });
+      this.resolver.setServers([spec.resolver.includes(':') ? spec.resolver : `${spec.resolver}:53`]);
+    }
   }
 
   protected inFlight(): number {
@@ -236,14 +265,52 @@ export class Prober extends OpenLoopProbe<Attempt> {
     this.dispatch({ intended, sentAt, done: false, retried: false }, false);
   }
 
+  /** With a resolver: the first lookup (resolves when it answered or failed; attempts before it fail). */
+  async ready(): Promise<void> {
+    if (this.resolver && !this.addrs.length) await this.lookup();
+  }
+
+  private async lookup(): Promise<void> {
+    clearTimeout(this.dnsTimer);
+    this.lookups++;
+    let next = DNS_RETRY_MS;
+    try {
+      const answer = await this.resolver!.resolve4(this.host, { ttl: true });
+      if (!answer.length) throw Object.assign(new Error('no A record'), { code: 'ENODATA' });
+      // a new answer: the round robin starts over on it (kept-alive connections stay where they are)
+      this.addrs = answer.map((x) => x.address);
+      this.rr = 0;
+      next = Math.max(DNS_RETRY_MS, Math.min(...answer.map((x) => x.ttl)) * 1000);
+    } catch (err) {
+      // a failed lookup: no answer to use (a client whose cached answer expired has none either)
+      this.addrs = [];
+      this.dnsError = `DNS ${this.host}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+    }
+    if (!this.stopped) this.dnsTimer = setTimeout(() => { void this.lookup(); }, next).unref();
+  }
+
+  private stopped = false;
+
+  /** The address for a new connection (round robin over the answer), or why there is none. */
+  private pick(): { addr?: string; error?: string } {
+    if (!this.resolver) return {};
+    if (!this.addrs.length) return { error: this.dnsError };
+    const addr = this.addrs[this.rr++ % this.addrs.length];
+    const why = this.spec.refuseAddress?.(addr);
+    return why ? { error: why } : { addr };
+  }
+
   private dispatch(a: Attempt, fresh: boolean): void {
     let c: Conn | undefined;
-    if (this.mode === 'new') c = this.connect(true);
-    else {
-      if (!fresh) while ((c = this.idle.pop()) && c.closed);
-      if (!c && this.pooled >= this.cap) { this.extraConnections++; c = this.connect(true); }
-      c ??= this.connect(false);
+    if (this.mode !== 'new' && !fresh) while ((c = this.idle.pop()) && c.closed);
+    if (!c) {
+      const to = this.pick();
+      if (to.error) { a.addr = undefined; this.finish(a, false, undefined, to.error); return; }
+      if (this.mode === 'new') c = this.connect(true, to.addr);
+      else if (this.pooled >= this.cap) { this.extraConnections++; c = this.connect(true, to.addr); }
+      else c = this.connect(false, to.addr);
     }
+    a.addr = c.addr;
     c.reset();
     c.reused = c.served > 0;
     c.attempt = a;
@@ -254,20 +321,22 @@ export class Prober extends OpenLoopProbe<Attempt> {
     c.socket.write(c.oneShot ? this.requestClose : this.request);
   }
 
-  private connect(oneShot: boolean): Conn {
+  private connect(oneShot: boolean, addr?: string): Conn {
     this.connectionsOpened++;
     const c = new Conn();
     c.oneShot = oneShot;
+    c.addr = addr;
+    const host = addr ?? this.host;
     if (!oneShot) this.pooled++;
     let socket: net.Socket;
     if (this.secure) {
-      socket = tls.connect({ host: this.host, port: this.port, servername: this.servername, session: this.tlsSession, ALPNProtocols: ['http/1.1'] });
+      socket = tls.connect({ host, port: this.port, servername: this.servername, session: this.tlsSession, ALPNProtocols: ['http/1.1'] });
       socket.setNoDelay(true);
       socket.on('session', (s: Buffer) => { this.tlsSession = s; });
       socket.on('data', (d: Buffer) => this.onData(c, d));
     } else {
       // onread: bytes land in one reused buffer and reach the parser without the stream machinery
-      socket = net.connect({ host: this.host, port: this.port, noDelay: true, onread: { buffer: this.readBuf, callback: (n: number, buf: Uint8Array) => { this.onData(c, (buf as Buffer).subarray(0, n)); return true; } } });
+      socket = net.connect({ host, port: this.port, noDelay: true, onread: { buffer: this.readBuf, callback: (n: number, buf: Uint8Array) => { this.onData(c, (buf as Buffer).subarray(0, n)); return true; } } });
     }
     c.socket = socket;
     socket.on('error', (e: NodeJS.ErrnoException) => { c.err ??= e; });
@@ -418,6 +487,8 @@ export class Prober extends OpenLoopProbe<Attempt> {
   async stop(): Promise<void> {
     // let in-flight requests finish or time out, so every attempt is recorded
     await this.stopSending();
+    this.stopped = true;
+    clearTimeout(this.dnsTimer);
     clearTimeout(this.sweeper);
     this.sweeper = undefined;
     this.sweepAt = Infinity;

@@ -5,7 +5,8 @@ import net from 'node:net';
 import { expect } from 'chai';
 import { Prober, type ProbeSpec } from '../../harness/probes/prober.js';
 import { Recorder } from '../../harness/timeline.js';
-import { ScenarioSchema } from '../../harness/scenario.js';
+import { expandProbeUrls, refuseNonLoopback, ScenarioSchema } from '../../harness/scenario.js';
+import { startDns } from '../support/dns.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -95,5 +96,100 @@ describe('prober connection modes', function () {
     expect(JSON.stringify(bad.error?.issues)).to.contain('connections caps the keep-alive pool');
     expect(ScenarioSchema.safeParse({ ...base, probes: [{ ...probe, connection: 'pooled' }] }).success).to.equal(false);
     expect(() => new Prober({ name: 'p', url: 'http://127.0.0.1/', rate: 1, timeoutMs: 100, connection: 'new', connections: 2 }, new Recorder())).to.throw(/connections caps the keep-alive pool/);
+  });
+});
+
+describe('prober DNS re-resolution (resolver against a local DNS server)', function () {
+  this.timeout(20_000);
+  const open: Array<{ close(): unknown }> = [];
+  afterEach(async () => { for (const s of open.splice(0)) await s.close(); });
+
+  /** an HTTP server on one loopback address; counts requests */
+  async function at(host: string, port = 0) {
+    const hits = { n: 0 };
+    const s = net.createServer((sock) => {
+      let buf = '';
+      sock.on('data', (d) => { buf += d.toString('latin1'); let i; while ((i = buf.indexOf('\r\n\r\n')) >= 0) { buf = buf.slice(i + 4); hits.n++; sock.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'); } });
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => s.listen(port, host, r));
+    open.push(s);
+    return { hits, port: (s.address() as net.AddressInfo).port };
+  }
+
+  it("asks again every TTL, spreads new connections over the answer, records each attempt's address, and follows a changed answer", async () => {
+    const dns = await startDns(); open.push(dns);
+    const a = await at('127.0.0.2');
+    const b = await at('127.0.0.3', a.port);
+    dns.set('demo.test', ['127.0.0.2', '127.0.0.3'], 1);
+    const rec = new Recorder();
+    const p = new Prober({ name: 'p', url: `http://demo.test:${a.port}/`, rate: 50, timeoutMs: 1000, connection: 'new', resolver: dns.server }, rec);
+    await p.ready();
+    p.begin();
+    await sleep(1500);
+    const changedAt = rec.now();
+    dns.set('demo.test', ['127.0.0.3'], 1); // as a DNS that dropped a zone's address
+    await sleep(2500);
+    await p.stop();
+    const ev = rec.events.filter((e) => e.type === 'probe') as unknown as Array<{ t: number; ok: boolean; addr?: string }>;
+    expect(ev.every((e) => e.ok)).to.equal(true);
+    const before = ev.filter((e) => e.t < changedAt);
+    const n2 = before.filter((e) => e.addr === '127.0.0.2').length;
+    const n3 = before.filter((e) => e.addr === '127.0.0.3').length;
+    expect(Math.abs(n2 - n3), `round robin: ${n2} vs ${n3}`).to.be.at.most(2);
+    expect(a.hits.n, 'server .2 got what the events say').to.equal(ev.filter((e) => e.addr === '127.0.0.2').length);
+    expect(b.hits.n).to.equal(ev.filter((e) => e.addr === '127.0.0.3').length);
+    // within a TTL (+ the retry) of the change, nothing goes to the dropped address any more
+    const late = ev.filter((e) => e.t > changedAt + 1500);
+    expect(late.length).to.be.above(30);
+    expect(late.every((e) => e.addr === '127.0.0.3'), 'the dropped address gets nothing after the TTL').to.equal(true);
+    expect(p.lookups, 'asked about once per TTL').to.be.within(3, 7);
+    expect(dns.queries).to.be.at.least(p.lookups);
+  });
+
+  it('a name that does not resolve fails the attempts ("DNS <host>: ENOTFOUND") and recovers once it does', async () => {
+    const dns = await startDns(); open.push(dns);
+    const a = await at('127.0.0.2');
+    const rec = new Recorder();
+    const p = new Prober({ name: 'p', url: `http://missing.test:${a.port}/`, rate: 50, timeoutMs: 1000, resolver: dns.server }, rec);
+    await p.ready();
+    p.begin();
+    await sleep(500);
+    dns.set('missing.test', ['127.0.0.2'], 1);
+    await sleep(2000);
+    await p.stop();
+    const ev = rec.events.filter((e) => e.type === 'probe') as unknown as Array<{ ok: boolean; error?: string; addr?: string }>;
+    expect(ev[0]).to.include({ ok: false, error: 'DNS missing.test: ENOTFOUND' });
+    expect(ev[0].addr).to.equal(undefined);
+    expect(ev.at(-1)).to.include({ ok: true, addr: '127.0.0.2' });
+  });
+
+  it('on the lab an answer outside 127.0.0.0/8 is never connected to: the attempt fails, naming the answer', async () => {
+    const dns = await startDns(); open.push(dns);
+    dns.set('far.test', ['10.1.2.3'], 60);
+    const rec = new Recorder();
+    const p = new Prober({ name: 'p', url: 'http://far.test:8080/', rate: 20, timeoutMs: 500, connection: 'new', resolver: dns.server, refuseAddress: refuseNonLoopback('far.test') }, rec);
+    await p.ready();
+    p.begin();
+    await sleep(300);
+    await p.stop();
+    const ev = rec.events.filter((e) => e.type === 'probe') as unknown as Array<{ ok: boolean; error?: string }>;
+    expect(ev.length).to.be.at.least(3);
+    expect(p.connectionsOpened, 'no connection was opened').to.equal(0);
+    expect(ev.every((e) => !e.ok && e.error === 'refused: the lab target probes only 127.0.0.0/8, DNS answered 10.1.2.3 for far.test')).to.equal(true);
+  });
+
+  it('scenario resolver: ${VAR} expands; an address with a port is required; on the lab only a loopback server and a host name', () => {
+    const base = { name: 'x', description: 'x', fault: { kind: 'node-stop', zone: 'us-east-1a', duration: '30s' }, workloads: [{ namespace: 'default', selector: 'app=demo' }], slos: { a: 'availability(demo) >= 99%' } };
+    const load = (probe: Record<string, unknown>) => ({ ...ScenarioSchema.parse({ ...base, probes: [{ name: 'demo', rate: 10, ...probe }] }), file: '/tmp/x.yaml' });
+    const s = expandProbeUrls(load({ url: 'http://demo.lab:8080/', resolver: '${LAB_DNS_SERVER}' }), { LAB_DNS_SERVER: '127.0.0.1:5353' }, true);
+    expect(s.probes[0].resolver).to.equal('127.0.0.1:5353');
+    expect(s.probesLoopbackOnly).to.equal(true);
+    expect(() => expandProbeUrls(load({ url: 'http://demo.lab/', resolver: '${LAB_DNS_SERVER}' }), {}, true)).to.throw(/probes\[0\]\.resolver: \$\{LAB_DNS_SERVER\} is not set/);
+    expect(() => expandProbeUrls(load({ url: 'http://demo.lab/', resolver: 'dns.example' }), {}, true)).to.throw(/not an IPv4 address with an optional port/);
+    expect(() => expandProbeUrls(load({ url: 'http://demo.lab/', resolver: '10.0.0.2:53' }), {}, true)).to.throw(/only a DNS server on 127\.0\.0\.0\/8/);
+    expect(() => expandProbeUrls(load({ url: 'http://127.0.0.1/', resolver: '127.0.0.1:53' }), {}, true)).to.throw(/is an address, nothing to resolve/);
+    expect(() => expandProbeUrls(load({ url: 'http://demo.lab/' }), {}, true), 'a name without a resolver stays refused on the lab').to.throw(/probes only 127\.0\.0\.1/);
+    expect(expandProbeUrls(load({ url: 'http://demo.example.com/', resolver: '10.0.0.2' }), {}, false).probes[0].resolver).to.equal('10.0.0.2');
   });
 });
