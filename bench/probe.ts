@@ -14,9 +14,9 @@ import type { LoadJob, LoadResult } from './probe/load.js';
 const DIR = path.join(REPO_ROOT, 'bench', 'probe');
 const CHILD_OPTS = { cwd: REPO_ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[] };
 
-interface TargetProc { proc: ChildProcess; port: number; call: (m: Record<string, unknown>) => Promise<Record<string, number>> }
+export interface TargetProc { proc: ChildProcess; port: number; call: (m: Record<string, unknown>) => Promise<Record<string, number>> }
 
-async function startTarget(): Promise<TargetProc> {
+export async function startTarget(): Promise<TargetProc> {
   const proc = fork(path.join(DIR, 'target.ts'), [], CHILD_OPTS);
   const port = await new Promise<number>((resolve, reject) => {
     proc.once('error', reject);
@@ -34,7 +34,7 @@ async function startTarget(): Promise<TargetProc> {
 }
 
 /** Runs one generator in a fresh process at the given nice value; `onStarted` fires when its load begins. */
-async function runLoad(job: LoadJob, nice: number, onStarted?: () => void): Promise<LoadResult> {
+export async function runLoad(job: LoadJob, nice: number, onStarted?: () => void): Promise<LoadResult> {
   const child = fork(path.join(DIR, 'load.ts'), [], CHILD_OPTS);
   if (nice && child.pid) os.setPriority(child.pid, nice);
   try {

@@ -6,9 +6,9 @@ import { renderResult, writeBenchJson, BENCH_JSON, type Bench, type BenchResult 
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const ALL = ['startup', 'accuracy', 'probe', 'scale', 'revert'] as const;
+const ALL = ['startup', 'accuracy', 'probe', 'anchor', 'scale', 'revert'] as const;
 const program = new Command('npm run bench --')
-  .description('measure the harness: CLI start-up, observation accuracy vs ground truth, probe engine vs autocannon, observer at scale, revert speed')
+  .description('measure the harness: CLI start-up, observation accuracy vs ground truth, probe engine vs autocannon, vs vegeta (anchor), observer at scale, revert speed')
   .addOption(new Option('--only <names>', `comma-separated subset of ${ALL.join(', ')}`).default(ALL.join(',')))
   .option('--full', 'the long variants (e.g. the 1,000-node scale run)', false)
   .action(async (o: { only: string; full: boolean }) => {

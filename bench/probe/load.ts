@@ -17,6 +17,8 @@ export interface LoadJob {
   durationMs: number;
   /** autocannon connections */
   connections?: number;
+  /** probers: the scenario probe option connection ('keep-alive' by default) */
+  connection?: 'keep-alive' | 'new';
   timeoutMs: number;
   /** latencies at or above this count as "slow" */
   slowMs: number;
@@ -71,7 +73,7 @@ function stats(xs: Float64Array | number[], slowMs: number): { p50: number; p99:
 
 async function runProber(j: LoadJob): Promise<LoadResult> {
   const rec = new Recorder();
-  const p = new (j.tool === 'prober (undici)' ? UndiciProber : Prober)({ name: 'bench', url: j.url, rate: j.rate ?? 1, timeoutMs: j.timeoutMs }, rec);
+  const p = new (j.tool === 'prober (undici)' ? UndiciProber : Prober)({ name: 'bench', url: j.url, rate: j.rate ?? 1, timeoutMs: j.timeoutMs, connection: j.connection }, rec);
   const w0 = voluntarySwitches();
   const c0 = process.cpuUsage();
   const t0 = performance.now();

@@ -47,43 +47,44 @@ export interface EffectResult {
   last: string;
   /** time the check could not see the cluster (blind, or the check failed): not counted against the bound */
   blindMs: number;
+  /** not seen, and the wait did not watch a visible cluster for the whole bound (the 2× cap ended it, or the last look was blind) */
+  cutOff: boolean;
 }
 
 /**
  * Waits until `check` says the effect is there (returns undefined = seen, or a string saying what
- * it sees instead), at most `boundMs` of time in which the cluster could be seen: while `blind()`
- * says the answers are stale (the apiserver is unreachable) or a check throws, the clock of the
- * bound stops, up to `boundMs` more — the node-lifecycle controller cannot mark a node either
- * while the apiserver is down, so a bound that ran through an outage would call a fault that took
- * "not taken".
+ * it sees instead), at most `boundMs` of time in which the cluster could be seen. With `blind`
+ * (the apiserver is unreachable: answers are stale), time while it says so or while a check throws
+ * stops the bound's clock, up to `boundMs` more — the node-lifecycle controller cannot mark a node
+ * either while the apiserver is down, so a bound that ran through an outage would call a fault that
+ * took "not taken". Without `blind` an error is "not seen yet", as any other answer.
  */
-export async function waitForEffect(boundMs: number, check: () => Promise<string | undefined>, everyMs = 250, signal?: AbortSignal, blind: () => boolean = () => false): Promise<EffectResult> {
+export async function waitForEffect(boundMs: number, check: () => Promise<string | undefined>, everyMs = 250, signal?: AbortSignal, blind?: () => boolean): Promise<EffectResult> {
   const t0 = performance.now();
   let last = 'not checked yet';
   let blindMs = 0;
-  let prev = t0;
-  let prevBlind = false;
   for (;;) {
-    const now = performance.now();
-    if (prevBlind) blindMs += now - prev;
-    prev = now;
-    let failed = false;
+    const before = performance.now();
+    let lookBlind = false;
     try {
-      const stale = blind();
+      const stale = blind?.() ?? false;
       const r = await check();
-      if (r === undefined && !stale) return { seen: true, afterMs: performance.now() - t0, last: '', blindMs };
-      if (r === undefined) last = 'the effect, but from a watch cache that cannot reach the apiserver';
-      else last = r;
-      failed = stale;
+      if (r === undefined && !stale) return { seen: true, afterMs: performance.now() - t0, last: '', blindMs, cutOff: false };
+      last = r === undefined ? 'the effect, but from a watch cache that cannot reach the apiserver' : r;
+      lookBlind = stale;
     } catch (err) {
       last = `check failed: ${(err as Error).message}`;
-      failed = true;
+      lookBlind = blind !== undefined;
     }
-    prevBlind = failed;
-    const elapsed = performance.now() - t0;
-    const counted = elapsed - Math.min(blindMs, boundMs);
-    if (counted >= boundMs || elapsed >= 2 * boundMs || signal?.aborted) return { seen: false, afterMs: elapsed, last, blindMs };
+    const now = performance.now();
+    // a blind look stops the clock from its start until now (the sleep before the next look too, below)
+    if (lookBlind) blindMs += now - before;
+    const elapsed = now - t0;
+    const visible = elapsed - blindMs;
+    const capped = elapsed >= 2 * boundMs;
+    if (visible >= boundMs || capped || signal?.aborted) return { seen: false, afterMs: elapsed, last, blindMs, cutOff: lookBlind || (capped && visible < boundMs) };
     await sleep(everyMs, signal);
+    if (lookBlind) blindMs += performance.now() - now;
   }
 }
 
@@ -115,10 +116,12 @@ export async function nodesReach(ctx: Pick<FaultContext, 'kube' | 'nodeCondition
     }, 250, undefined, ctx.clusterBlind);
     if (r.seen) return { ok: true, line: `node ${name}: ${describe(seen!)} after ${formatMs(r.afterMs)} (expected ${want === 'unknown' ? 'Ready=Unknown: heartbeat lost' : 'not Ready'})` };
     // the apiserver was out of reach for part of the wait: not seen is not "not taken"
-    if (r.blindMs >= 1000) return { ok: false, unknown: true, line: `${UNSEEN}node ${name}: still ${r.last} after ${formatMs(r.afterMs)}, of which the apiserver was unreachable for ${formatMs(r.blindMs)}; expected ${expected}, which the cluster could not show meanwhile` };
+    if (r.cutOff) return { ok: false, unknown: true, line: `${UNSEEN}node ${name}: still ${r.last} after ${formatMs(r.afterMs)}, of which the apiserver was unreachable for ${formatMs(r.blindMs)}; expected ${expected}, which the cluster could not show meanwhile` };
     return { ok: false, line: `${MISSING}node ${name}: still ${r.last} after ${formatMs(r.afterMs)}; expected ${expected} within ${formatMs(boundMs)} (node-monitor-grace-period ${formatMs(ctx.nodeGracePeriodMs ?? DEFAULT_NODE_GRACE_MS)} + ${formatMs(EFFECT_MARGIN_MS)})` };
   }));
-  return { ok: results.every((x) => x.ok), unknown: results.some((x) => 'unknown' in x && x.unknown), lines: results.map((x) => x.line) };
+  // unknown only when every node that failed could not be seen: one seen missing makes it not-taken
+  const unseen = (x: (typeof results)[number]) => 'unknown' in x && x.unknown === true;
+  return { ok: results.every((x) => x.ok), unknown: results.some((x) => !x.ok) && results.every((x) => x.ok || unseen(x)), lines: results.map((x) => x.line) };
 }
 
 /** One effect check: it held, or not; `unknown` when it could not be seen (the apiserver was unreachable). */

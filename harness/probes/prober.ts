@@ -278,14 +278,16 @@ export class Prober extends OpenLoopProbe<Attempt> {
       const answer = await this.resolver!.resolve4(this.host, { ttl: true });
       if (!answer.length) throw Object.assign(new Error('no A record'), { code: 'ENODATA' });
       // a new answer: the round robin starts over on it (kept-alive connections stay where they are)
-      this.addrs = answer.map((x) => x.address);
-      this.rr = 0;
+      const addrs = answer.map((x) => x.address);
+      // a changed answer: the round robin starts over on it; the same one keeps its turn
+      if (addrs.join() !== this.addrs.join()) { this.addrs = addrs; this.rr = 0; }
       next = Math.max(DNS_RETRY_MS, Math.min(...answer.map((x) => x.ttl)) * 1000);
     } catch (err) {
       // a failed lookup: no answer to use (a client whose cached answer expired has none either)
       this.addrs = [];
       this.dnsError = `DNS ${this.host}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
     }
+    clearTimeout(this.dnsTimer);
     if (!this.stopped) this.dnsTimer = setTimeout(() => { void this.lookup(); }, next).unref();
   }
 
@@ -489,6 +491,7 @@ export class Prober extends OpenLoopProbe<Attempt> {
     await this.stopSending();
     this.stopped = true;
     clearTimeout(this.dnsTimer);
+    this.resolver?.cancel();
     clearTimeout(this.sweeper);
     this.sweeper = undefined;
     this.sweepAt = Infinity;

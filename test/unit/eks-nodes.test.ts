@@ -203,33 +203,41 @@ describe('effect checks', () => {
   });
 
   it('an apiserver outage stops the bound\'s clock: the effect seen after it is taken; unseen through it is not-checked, not not-taken', async () => {
-    // blind for the first 150 ms; the effect appears at 200 ms; the bound is 100 ms of visible time
+    // blind for the first 300 ms; the effect appears at 500 ms; the bound is 300 ms of visible time
     const t0 = performance.now();
-    const blind = () => performance.now() - t0 < 150;
-    const late = await waitForEffect(100, async () => (performance.now() - t0 >= 200 ? undefined : 'Ready=True'), 10, undefined, blind);
+    const blind = () => performance.now() - t0 < 300;
+    const late = await waitForEffect(300, async () => (performance.now() - t0 >= 500 ? undefined : 'Ready=True'), 10, undefined, blind);
     expect(late.seen, 'seen after the outage').to.equal(true);
-    expect(late.blindMs).to.be.within(100, 200);
-    // without the outage the same bound ends before the effect
+    expect(late.blindMs).to.be.within(250, 1000);
+    // without the outage the same bound ends before the effect, and it is missing, not cut off
     const t1 = performance.now();
-    const early = await waitForEffect(100, async () => (performance.now() - t1 >= 200 ? undefined : 'Ready=True'), 10);
-    expect(early.seen).to.equal(false);
-    expect(early.blindMs).to.equal(0);
-    // a stale cache that shows the effect does not count as seen
+    const early = await waitForEffect(100, async () => (performance.now() - t1 >= 800 ? undefined : 'Ready=True'), 10, undefined, () => false);
+    expect(early).to.include({ seen: false, blindMs: 0, cutOff: false });
+    // a stale cache that shows the effect does not count as seen; the wait ends at twice the bound, cut off
     const stale = await waitForEffect(50, async () => undefined, 10, undefined, () => true);
-    expect(stale.seen).to.equal(false);
-    expect(stale.afterMs, 'at most twice the bound').to.be.within(50, 150);
-    // a check that throws is blind time too
+    expect(stale).to.include({ seen: false, cutOff: true });
+    expect(stale.afterMs, 'at most twice the bound (+ a look)').to.be.within(100, 600);
+    // a short blind spell inside a bound that was watched in full: missing, not cut off
+    const t3 = performance.now();
+    const brief = await waitForEffect(200, async () => 'Ready=True', 10, undefined, () => { const x = performance.now() - t3; return x > 20 && x < 60; });
+    expect(brief).to.include({ seen: false, cutOff: false });
+    expect(brief.blindMs).to.be.above(0);
+    // with blind, a check that throws is blind time too; without it an error is just "not seen yet"
     const t2 = performance.now();
-    const failing = await waitForEffect(50, async () => { if (performance.now() - t2 < 80) throw new Error('connect ECONNREFUSED'); return undefined; }, 10);
+    const failing = await waitForEffect(100, async () => { if (performance.now() - t2 < 200) throw new Error('connect ECONNREFUSED'); return undefined; }, 10, undefined, () => false);
     expect(failing.seen, 'seen once the apiserver answers').to.equal(true);
+    const t4 = performance.now();
+    const aws = await waitForEffect(100, async () => { if (performance.now() - t4 < 400) throw new Error('AccessDenied'); return undefined; }, 10);
+    expect(aws).to.include({ seen: false, blindMs: 0, cutOff: false });
 
     const conds = { a: { status: 'True' as const }, b: { status: 'True' as const } };
     const ctx = { kube: {} as Kube, nodeCondition: (n: string) => conds[n as 'a' | 'b'], nodeGracePeriodMs: 0, clusterBlind: () => true };
-    const r = await nodesReach(ctx, ['a'], 'unknown', 1200);
+    const r = await nodesReach(ctx, ['a'], 'unknown', 100);
     expect(r).to.include({ ok: false, unknown: true });
     expect(r.lines[0]).to.match(/^unseen: node a: still .* the apiserver was unreachable for/);
     expect(verification([r]).status).to.equal('not-checked');
     const missing = await nodesReach({ ...ctx, clusterBlind: () => false }, ['b'], 'unknown', 30);
+    expect(missing.unknown).to.equal(false);
     expect(verification([r, missing]).status, 'a check that saw the effect missing wins').to.equal('not-taken');
     expect(verification([{ ok: true, lines: [] }]).status).to.equal('taken');
   });
