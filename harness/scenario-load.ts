@@ -73,6 +73,10 @@ export function lineOf(source: string, issuePath: Array<string | number>): numbe
     if (i < 0) break;
     found = i + 1;
     from = i;
+    // a key whose value is a scalar on its own line holds nothing deeper (`steady: '-5s'` reported
+    // as steady.window): a later key found below would be some other field's
+    const after = lines[i].replace(re, '').trim();
+    if (after !== '' && !/^[{[]/.test(after)) break;
   }
   return found;
 }

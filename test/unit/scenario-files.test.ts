@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ExitCode, HarnessError } from '../../harness/exit-codes.js';
-import { listScenarioFiles, listScenarios, loadScenario, scenarioFile } from '../../harness/scenario-load.js';
+import { lineOf, listScenarioFiles, listScenarios, loadScenario, scenarioFile } from '../../harness/scenario-load.js';
 import { setProjectDir } from '../../harness/project.js';
 import { REPO_ROOT } from '../../lab/paths.js';
 
@@ -105,5 +105,17 @@ describe('scenario files: YAML and JSON', () => {
       expect(missing.message).to.match(/no scenario "nope" \(.*scenarios\/nope\.\{ts,yaml,yml,json\} does not exist\); known: kubelet, twice, zone/);
       expect((await loadError('suites')).message).to.match(/no scenario "suites"/);
     });
+  });
+});
+
+describe('lineOf (the line an issue path points at)', () => {
+  it('descends into objects, and stops at a key whose value is a scalar (steady: "-5s" reported as steady.window is the steady line, not a later window)', () => {
+    const src = ['{', '  "steady": "-5s",', '  "abort": [', '    {', '      "window": "60.1s"', '    }', '  ]', '}'].join('\n');
+    expect(lineOf(src, ['steady', 'window'])).to.equal(2);
+    expect(lineOf(src, ['abort', 0, 'window'])).to.equal(5);
+    const yaml = ['steady:', '  window: -5s', 'abort:', '  - window: 1h'].join('\n');
+    expect(lineOf(yaml, ['steady', 'window'])).to.equal(2);
+    expect(lineOf('steady: -5s\nabort:\n  - window: 1h\n', ['steady', 'window'])).to.equal(1);
+    expect(lineOf("  fault: { kind: 'node-stop', zone: 'x' },", ['fault', 'zone'])).to.equal(1);
   });
 });
