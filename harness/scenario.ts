@@ -7,6 +7,7 @@ import { isEqualitySelector } from './selector.js';
 import { SECRET_NAME } from './report/redact.js';
 import { parseSlo, SloSyntaxError } from './slo/grammar.js';
 import { invalid } from './exit-codes.js';
+import { RESOLVER_ADDRESS } from './probes/prober.js';
 
 const durationMs = durationField();
 const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'write a percentage like 50%').transform((s) => Number(s.slice(0, -1))).refine((n) => n <= 100, 'a percentage is at most 100%');
@@ -134,7 +135,7 @@ export function expandProbeUrls(s: Scenario, env: Record<string, string | undefi
     const url = expand(p.url, 'url');
     const resolver = p.resolver === undefined ? undefined : expand(p.resolver, 'resolver');
     if (resolver !== undefined) {
-      const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(resolver);
+      const m = RESOLVER_ADDRESS.exec(resolver);
       if (!m || m[1].split('.').some((o) => Number(o) > 255) || (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535))) throw invalid(`${path.relative(process.cwd(), s.file)}: probes[${i}].resolver: "${resolver}" is not an IPv4 address with an optional port (write 127.0.0.1:5353)`);
       if (loopbackOnly && !m[1].startsWith('127.')) throw invalid(`probes[${i}].resolver: the lab target asks only a DNS server on 127.0.0.0/8, got ${m[1]}`);
     }

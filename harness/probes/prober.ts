@@ -34,6 +34,9 @@ export interface ProbeSpec {
   refuseAddress?: (ip: string) => string | undefined;
 }
 
+/** a probe's resolver: an IPv4 address (group 1) with an optional port (group 2) */
+export const RESOLVER_ADDRESS = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/;
+
 /** a failed lookup is asked again after this; a TTL is used at least this long */
 const DNS_RETRY_MS = 1000;
 
@@ -243,7 +246,7 @@ export class Prober extends OpenLoopProbe<Attempt> {
     if (this.mode === 'new' && spec.connections !== undefined) throw new Error(`probe ${spec.name}: connections caps the keep-alive pool; with connection 'new' every request opens its own connection`);
     this.cap = spec.connections ?? Infinity;
     if (spec.resolver !== undefined) {
-      const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(spec.resolver);
+      const m = RESOLVER_ADDRESS.exec(spec.resolver);
       if (!m || !net.isIPv4(m[1])) throw new Error(`probe ${spec.name}: resolver must be an IPv4 address with an optional port (127.0.0.1:5353), got "${spec.resolver}"`);
       if (net.isIP(this.host)) throw new Error(`probe ${spec.name}: resolver is set but the URL's host ${this.host} is an address: nothing to resolve`);
       this.resolver = new dnsp.Resolver({ timeout: 1000, tries: 2 });
@@ -277,7 +280,6 @@ export class Prober extends OpenLoopProbe<Attempt> {
     try {
       const answer = await this.resolver!.resolve4(this.host, { ttl: true });
       if (!answer.length) throw Object.assign(new Error('no A record'), { code: 'ENODATA' });
-      // a new answer: the round robin starts over on it (kept-alive connections stay where they are)
       const addrs = answer.map((x) => x.address);
       // a changed answer: the round robin starts over on it; the same one keeps its turn
       if (addrs.join() !== this.addrs.join()) { this.addrs = addrs; this.rr = 0; }
